@@ -1,0 +1,18 @@
+# Warnings, sanitizers and the flags every Mirage target shares (through mirage::warnings).
+add_library(mirage_warnings INTERFACE)
+add_library(mirage::warnings ALIAS mirage_warnings)
+target_compile_options(mirage_warnings INTERFACE -Wall -Wextra -Wshadow=local -Wnon-virtual-dtor)
+if(MIRAGE_WERROR)
+  target_compile_options(mirage_warnings INTERFACE -Werror)
+endif()
+
+if(MIRAGE_SANITIZE)
+  if(NOT MIRAGE_SANITIZE MATCHES "^(address|undefined|thread)$")
+    message(FATAL_ERROR "MIRAGE_SANITIZE must be address, undefined or thread (got '${MIRAGE_SANITIZE}')")
+  endif()
+  add_compile_options(-fsanitize=${MIRAGE_SANITIZE} -fno-omit-frame-pointer -g)
+  add_link_options(-fsanitize=${MIRAGE_SANITIZE})
+  if(MIRAGE_SANITIZE STREQUAL "undefined")
+    add_compile_options(-fno-sanitize-recover=undefined)
+  endif()
+endif()

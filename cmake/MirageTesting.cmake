@@ -1,0 +1,19 @@
+# mirage_add_test(<name> SOURCES ... LINK ... LABELS unit|gpu|e2e|slow [TIMEOUT s] [ARGS ...])
+#   A GoogleTest program in build/bin/tests registered with ctest. Exit code 77 means "skipped"
+#   (a gpu test on a machine without a Vulkan device says why and returns 77).
+include(GoogleTest)
+
+function(mirage_add_test name)
+  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;LINK;LABELS;ARGS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/bin/tests)
+  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR})
+  target_link_libraries(${name} PRIVATE ${ARG_LINK} GTest::gtest GTest::gtest_main mirage::warnings)
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 300)
+  endif()
+  add_test(NAME ${name} COMMAND ${name} ${ARG_ARGS})
+  set_tests_properties(${name} PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT}
+                       SKIP_RETURN_CODE 77
+                       ENVIRONMENT "MIRAGE_SOURCE_DIR=${PROJECT_SOURCE_DIR};MIRAGE_BINARY_DIR=${PROJECT_BINARY_DIR}")
+endfunction()

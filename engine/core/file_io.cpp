@@ -1,0 +1,77 @@
+#include "engine/core/file_io.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace mirage {
+namespace {
+
+std::string errno_text() { return std::strerror(errno); }
+
+// Unique per process and call, so two writers of the same file never share a temporary.
+std::filesystem::path temporary_name(const std::filesystem::path& path) {
+  static std::atomic<unsigned> counter{0};
+  return path.parent_path() /
+         format(".{}.tmp.{}.{}", path.filename().string(), ::getpid(), counter.fetch_add(1));
+}
+
+Status write_all(int fd, std::string_view bytes) {
+  while (!bytes.empty()) {
+    const ssize_t written = ::write(fd, bytes.data(), bytes.size());
+    if (written < 0) {
+      if (errno == EINTR) continue;
+      return fail(ErrorCode::kIo, "write failed: {}", errno_text());
+    }
+    bytes.remove_prefix(static_cast<std::size_t>(written));
+  }
+  return ok();
+}
+
+}  // namespace
+
+Result<std::string> read_file(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return fail(ErrorCode::kNotFound, "no such file: {}", path.string());
+  if (std::filesystem::is_directory(path, ec)) {
+    return fail(ErrorCode::kInvalidArgument, "{} is a folder, not a file", path.string());
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return fail(ErrorCode::kIo, "cannot read {}: {}", path.string(), errno_text());
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return fail(ErrorCode::kIo, "cannot read {}", path.string());
+  return text.str();
+}
+
+Status write_file_atomic(const std::filesystem::path& path, std::string_view bytes) {
+  const std::filesystem::path full = path.has_parent_path() ? path : std::filesystem::path(".") / path;
+  const std::filesystem::path folder = full.parent_path();
+  const std::filesystem::path temporary = temporary_name(full);
+  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) return fail(ErrorCode::kIo, "cannot write {}: {}", path.string(), errno_text());
+
+  Status status = write_all(fd, bytes);
+  if (status && ::fsync(fd) != 0) status = fail(ErrorCode::kIo, "fsync failed: {}", errno_text());
+  if (::close(fd) != 0 && status) status = fail(ErrorCode::kIo, "close failed: {}", errno_text());
+  if (status && ::rename(temporary.c_str(), path.c_str()) != 0) {
+    status = fail(ErrorCode::kIo, "rename failed: {}", errno_text());
+  }
+  if (!status) {
+    ::unlink(temporary.c_str());
+    return std::unexpected(status.error().with_context("cannot write " + path.string()));
+  }
+  // The rename is durable only once the folder entry is on disk.
+  if (const int dir = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dir >= 0) {
+    ::fsync(dir);
+    ::close(dir);
+  }
+  return ok();
+}
+
+}  // namespace mirage

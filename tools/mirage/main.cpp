@@ -1,0 +1,56 @@
+// `mirage`: the command line. A thin dispatcher: each subcommand lives in cmd_<name>.cpp.
+#include <cstdio>
+#include <cstring>
+#include <string_view>
+
+#include "engine/core/log.h"
+#include "engine/model/runtime.h"
+#include "tools/mirage/commands.h"
+
+namespace {
+
+struct Command {
+  const char* name;
+  const char* summary;
+  int (*run)(const mirage::cli::Args&);
+};
+
+constexpr Command kCommands[] = {
+    {"version", "versions of Mirage, its dependencies and the compute/Vulkan devices",
+     mirage::cli::run_version},
+    {"bench", "benchmarks ('mirage bench --help' lists them)", mirage::cli::run_bench},
+};
+
+void print_usage(std::FILE* out) {
+  std::fprintf(out, "usage: mirage <command> [options]   (mirage <command> --help for its options)\n\n");
+  for (const Command& command : kCommands) std::fprintf(out, "  %-10s %s\n", command.name, command.summary);
+  std::fprintf(out, "\n  --version  same as 'mirage version'\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    print_usage(stderr);
+    return 2;
+  }
+  std::string_view name = argv[1];
+  if (name == "--help" || name == "-h" || name == "help") {
+    print_usage(stdout);
+    return 0;
+  }
+  if (name == "--version") name = "version";
+
+  for (const Command& command : kCommands) {
+    if (name != command.name) continue;
+    if (auto status = mirage::model::configure_runtime(); !status) {
+      std::fprintf(stderr, "mirage: %s\n", status.error().message.c_str());
+      return 1;
+    }
+    const mirage::cli::Args args(argv + 2, argv + argc);
+    return command.run(args);
+  }
+  std::fprintf(stderr, "mirage: unknown command '%.*s' (run 'mirage --help' for the list)\n",
+               static_cast<int>(name.size()), name.data());
+  return 2;
+}
