@@ -1,3 +1,4 @@
+cmake_minimum_required(VERSION 3.25)
 # cmake -DRULE=<name> -DALLOWED=<a,b,...> -DFOLDER=<dir> [-DSTAMP=<file>] -P CheckLayout.cmake
 # Fails (exit 1) with one line per forbidden include found under FOLDER; writes STAMP on success.
 set(families torch opencv dlib vulkan glfw imgui json)
@@ -35,9 +36,12 @@ foreach(source IN LISTS sources)
   endforeach()
 endforeach()
 
+# One unwrapped line per violation (message(FATAL_ERROR) would re-wrap long lines).
 if(violations)
-  list(JOIN violations "\n" text)
-  message(FATAL_ERROR "${text}\n(see docs/ARCHITECTURE.md, 'Dependency rules')")
+  foreach(violation IN LISTS violations)
+    message(NOTICE "${violation}")
+  endforeach()
+  message(FATAL_ERROR "layout rules broken: see docs/ARCHITECTURE.md, 'Dependency rules'")
 endif()
 if(STAMP)
   file(TOUCH ${STAMP})

@@ -4,9 +4,11 @@ include(FindPackageHandleStandardArgs)
 find_package(PkgConfig QUIET)
 
 # mirage_missing(<what> <debian package> [<extra hint>])
+# Prints the reason as one unwrapped line (message(FATAL_ERROR) would re-wrap it), then stops.
 function(mirage_missing what package)
-  message(FATAL_ERROR "Mirage needs ${what}: install it with 'apt-get install ${package}' "
-                      "(tools/setup installs everything)${ARGN}")
+  message(NOTICE "Mirage needs ${what}: install it with 'apt-get install ${package}' "
+                 "(tools/setup installs everything)${ARGN}")
+  message(FATAL_ERROR "missing dependency: ${what}")
 endfunction()
 
 # LibTorch: Debian's libtorch-dev, or any other LibTorch (a CUDA build) through CMAKE_PREFIX_PATH.

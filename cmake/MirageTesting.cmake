@@ -1,14 +1,19 @@
-# mirage_add_test(<name> SOURCES ... LINK ... LABELS unit|gpu|e2e|slow [TIMEOUT s] [ARGS ...])
+# mirage_add_test(<name> SOURCES ... LINK ... LABELS unit|gpu|e2e|slow [TIMEOUT s] [ARGS ...]
+#                 [OWN_MAIN])
 #   A GoogleTest program in build/bin/tests registered with ctest. Exit code 77 means "skipped"
-#   (a gpu test on a machine without a Vulkan device says why and returns 77).
+#   (a gpu test on a machine without a Vulkan device says why and returns 77). OWN_MAIN: the
+#   sources define main() (to decide on skipping before RUN_ALL_TESTS), so gtest_main is not linked.
 include(GoogleTest)
 
 function(mirage_add_test name)
-  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;LINK;LABELS;ARGS" ${ARGN})
+  cmake_parse_arguments(ARG "OWN_MAIN" "TIMEOUT" "SOURCES;LINK;LABELS;ARGS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/bin/tests)
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR})
-  target_link_libraries(${name} PRIVATE ${ARG_LINK} GTest::gtest GTest::gtest_main mirage::warnings)
+  target_link_libraries(${name} PRIVATE ${ARG_LINK} GTest::gtest mirage::warnings)
+  if(NOT ARG_OWN_MAIN)
+    target_link_libraries(${name} PRIVATE GTest::gtest_main)
+  endif()
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 300)
   endif()

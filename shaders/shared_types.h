@@ -1,7 +1,9 @@
 // Push-constant structs and workgroup sizes shared by the C++ side (engine/render) and GLSL.
 //
-//   C++:  #include "shaders/shared_types.h"      mirage::shaders::BlendPushConstants push{...};
-//   GLSL: #include "shared_types.h"              layout(push_constant) uniform Push { BlendPushConstants pc; };
+//   C++:  #include "shaders/shared_types.h"
+//         mirage::shaders::BlendPushConstants push{.opacity = 0.8f, ...};
+//   GLSL: #include "shared_types.h"
+//         layout(push_constant) uniform Push { BlendPushConstants pc; };
 //
 // Rules that keep both sides byte-identical: push constants use std430 layout, so only 4-byte
 // scalars (float, uint, int) go in these structs, in declaration order, padded by hand to a

@@ -12,5 +12,8 @@ using Args = std::vector<std::string>;
 
 int run_version(const Args& args);  // versions of every dependency, the compute and Vulkan devices
 int run_bench(const Args& args);    // micro-benchmarks: `mirage bench <what> [options]`
+int run_extract(const Args& args);  // faces from videos/images into an aligned face set
+int run_sort(const Args& args);     // sort, cluster by identity and filter a face set
+int run_bench_extract(const Args& args);  // `mirage bench extract`: extraction speed per stage
 
 }  // namespace mirage::cli

@@ -19,6 +19,10 @@ constexpr Command kCommands[] = {
     {"version", "versions of Mirage, its dependencies and the compute/Vulkan devices",
      mirage::cli::run_version},
     {"bench", "benchmarks ('mirage bench --help' lists them)", mirage::cli::run_bench},
+#if MIRAGE_WITH_FACE
+    {"extract", "faces from videos, images or folders into an aligned face set", mirage::cli::run_extract},
+    {"sort", "sort a face set by identity, blur, size or yaw; move bad faces aside", mirage::cli::run_sort},
+#endif
 };
 
 void print_usage(std::FILE* out) {

@@ -1,0 +1,290 @@
+#include "engine/face/face_set.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <system_error>
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+namespace mirage::face {
+namespace fs = std::filesystem;
+namespace {
+
+// Reads the fields of one face, remembering the first problem.
+class FieldReader {
+ public:
+  FieldReader(const Json& object, std::string_view where) : object_(object), where_(where) {}
+
+  const Json* get(const char* key, bool (Json::*is)() const, const char* expected) {
+    if (!error_.empty()) return nullptr;
+    const auto it = object_.find(key);
+    if (it == object_.end()) {
+      error_ = format("{}: {}: missing", where_, key);
+      return nullptr;
+    }
+    if (!((*it).*is)()) {
+      error_ = format("{}: {}: expected {}", where_, key, expected);
+      return nullptr;
+    }
+    return &*it;
+  }
+  void number(const char* key, double& out) {
+    if (const Json* j = get(key, &Json::is_number, "a number")) out = j->get<double>();
+  }
+  void integer(const char* key, std::int64_t& out) {
+    if (const Json* j = get(key, &Json::is_number_integer, "an integer")) out = j->get<std::int64_t>();
+  }
+  void integer(const char* key, int& out) {
+    std::int64_t value = out;
+    integer(key, value);
+    out = static_cast<int>(value);
+  }
+  void text(const char* key, std::string& out) {
+    if (const Json* j = get(key, &Json::is_string, "a string")) out = j->get<std::string>();
+  }
+  // An array of `rows` arrays of `cols` numbers.
+  bool matrix(const char* key, int rows, int cols, std::vector<double>& out) {
+    const Json* j = get(key, &Json::is_array, "an array");
+    if (j == nullptr) return false;
+    out.clear();
+    bool good = static_cast<int>(j->size()) == rows;
+    for (const Json& row : *j) {
+      if (!good) break;
+      good = row.is_array() && static_cast<int>(row.size()) == cols;
+      for (const Json& value : row) {
+        if (!good || !value.is_number()) {
+          good = false;
+          break;
+        }
+        out.push_back(value.get<double>());
+      }
+    }
+    if (!good) error_ = format("{}: {}: expected {} rows of {} numbers", where_, key, rows, cols);
+    return good;
+  }
+  void fail_with(std::string message) {
+    if (error_.empty()) error_ = format("{}: {}", where_, message);
+  }
+  const std::string& error() const { return error_; }
+
+ private:
+  const Json& object_;
+  std::string_view where_;
+  std::string error_;
+};
+
+// Creates `path` exclusively and writes bytes; EEXIST is returned to the caller to pick a new name.
+int write_new_file(const fs::path& path, const std::vector<uchar>& bytes) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) return errno;
+  std::size_t written = 0;
+  while (written < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int error = errno;
+      ::close(fd);
+      ::unlink(path.c_str());
+      return error;
+    }
+    written += static_cast<std::size_t>(n);
+  }
+  if (::close(fd) != 0) {
+    const int error = errno;
+    ::unlink(path.c_str());
+    return error;
+  }
+  return 0;
+}
+
+std::string stem_for(const FaceRecord& record) {
+  std::string stem = fs::path(record.source).stem().string();
+  if (stem.empty()) stem = "face";
+  for (char& c : stem) {
+    if (c == ' ' || c == '/' || c == '\\') c = '_';
+  }
+  return stem;
+}
+
+Status check_writable(const fs::path& folder) {
+  const fs::path probe = folder / ".mirage-write-probe";
+  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return fail(ErrorCode::kIo, "{}: cannot write to this folder ({})", folder.string(), std::strerror(errno));
+  }
+  ::close(fd);
+  ::unlink(probe.c_str());
+  return ok();
+}
+
+}  // namespace
+
+Json to_json(const FaceRecord& r) {
+  Json landmarks = Json::array();
+  for (const cv::Point2f& p : r.landmarks) landmarks.push_back({p.x, p.y});
+  const cv::Matx23d& m = r.face_to_frame;
+  return Json{{"file", r.file},
+              {"source", r.source},
+              {"frame", r.frame},
+              {"time_s", r.time_s},
+              {"box", {r.box.x, r.box.y, r.box.width, r.box.height}},
+              {"landmarks", landmarks},
+              {"face_to_frame", {{m(0, 0), m(0, 1), m(0, 2)}, {m(1, 0), m(1, 1), m(1, 2)}}},
+              {"size", r.size},
+              {"coverage", r.coverage},
+              {"detector", r.detector},
+              {"score", r.score},
+              {"blur", r.blur},
+              {"track", r.track},
+              {"identity", r.identity}};
+}
+
+Result<FaceRecord> face_record_from_json(const Json& json, std::string_view where) {
+  if (!json.is_object()) return fail(ErrorCode::kCorrupt, "{}: expected an object", where);
+  FaceRecord r;
+  FieldReader read(json, where);
+  read.text("file", r.file);
+  read.text("source", r.source);
+  read.integer("frame", r.frame);
+  read.number("time_s", r.time_s);
+  std::vector<double> values;
+  if (read.matrix("landmarks", kLandmarkCount, 2, values)) {
+    for (int i = 0; i < kLandmarkCount; ++i) {
+      r.landmarks[i] = cv::Point2f(static_cast<float>(values[2 * i]), static_cast<float>(values[2 * i + 1]));
+    }
+  }
+  if (read.matrix("face_to_frame", 2, 3, values)) {
+    for (int i = 0; i < 6; ++i) r.face_to_frame(i / 3, i % 3) = values[i];
+  }
+  if (const Json* box = read.get("box", &Json::is_array, "an array")) {
+    if (box->size() != 4 || !std::ranges::all_of(*box, [](const Json& v) { return v.is_number(); })) {
+      read.fail_with("box: expected [x, y, width, height]");
+    } else {
+      r.box = cv::Rect2f((*box)[0].get<float>(), (*box)[1].get<float>(), (*box)[2].get<float>(), (*box)[3].get<float>());
+    }
+  }
+  read.integer("size", r.size);
+  read.number("coverage", r.coverage);
+  read.text("detector", r.detector);
+  read.number("score", r.score);
+  read.number("blur", r.blur);
+  read.integer("track", r.track);
+  read.integer("identity", r.identity);
+  if (read.error().empty()) {
+    if (r.file.empty() || r.file.find('/') != std::string::npos || r.file == "." || r.file == "..") {
+      read.fail_with("file: expected a plain file name");
+    } else if (r.size < 8 || r.size > 8192) {
+      read.fail_with(format("size: expected 8..8192, got {}", r.size));
+    } else if (!(r.coverage > 0 && r.coverage <= 1)) {
+      read.fail_with("coverage: expected a number in (0, 1]");
+    } else if (r.identity < -1 || r.frame < 0) {
+      read.fail_with("identity/frame: out of range");
+    }
+  }
+  if (!read.error().empty()) return fail(ErrorCode::kCorrupt, read.error());
+  return r;
+}
+
+double face_blur_score(const cv::Mat& aligned) {
+  if (aligned.empty()) return 0.0;
+  cv::Mat gray;
+  if (aligned.channels() == 1) {
+    gray = aligned;
+  } else {
+    cv::cvtColor(aligned, gray, cv::COLOR_BGR2GRAY);
+  }
+  // The middle half holds eyes, nose and mouth; the border is background and hair.
+  const cv::Rect middle(gray.cols / 4, gray.rows / 4, gray.cols / 2, gray.rows / 2);
+  cv::Mat laplacian;
+  cv::Laplacian(gray(middle), laplacian, CV_32F);
+  cv::Scalar mean, deviation;
+  cv::meanStdDev(laplacian, mean, deviation);
+  return deviation[0] * deviation[0];
+}
+
+Result<FaceSet> FaceSet::load(const fs::path& folder) {
+  const fs::path path = folder / kFaceSetFile;
+  auto json = load_json(path);
+  if (!json) return std::unexpected(json.error());
+  const std::string where = path.string();
+  if (!json->is_object() || !json->contains("format") || (*json)["format"] != kFaceSetFormat) {
+    return fail(ErrorCode::kCorrupt, "{}: not a Mirage face set (no \"format\": \"{}\"); left untouched",
+                where, kFaceSetFormat);
+  }
+  const Json& version = (*json)["version"];
+  if (!version.is_number_integer() || version.get<int>() < 1) {
+    return fail(ErrorCode::kCorrupt, "{}: version: expected a positive integer", where);
+  }
+  if (version.get<int>() > kFaceSetVersion) {
+    return fail(ErrorCode::kUnsupported, "{}: schema version {} is newer than this Mirage reads ({})",
+                where, version.get<int>(), kFaceSetVersion);
+  }
+  const auto faces = json->find("faces");
+  if (faces == json->end() || !faces->is_array()) {
+    return fail(ErrorCode::kCorrupt, "{}: faces: expected an array", where);
+  }
+  FaceSet set(folder);
+  for (std::size_t i = 0; i < faces->size(); ++i) {
+    auto record = face_record_from_json((*faces)[i], format("{}: faces[{}]", where, i));
+    if (!record) return std::unexpected(record.error());
+    set.faces_.push_back(std::move(*record));
+  }
+  return set;
+}
+
+Result<FaceSet> FaceSet::open_or_create(const fs::path& folder) {
+  std::error_code ec;
+  if (fs::exists(folder / kFaceSetFile, ec)) {
+    auto set = load(folder);
+    if (!set) return set;
+    if (auto s = check_writable(folder); !s) return std::unexpected(s.error());
+    return set;
+  }
+  if (fs::exists(folder, ec) && !fs::is_directory(folder, ec)) {
+    return fail(ErrorCode::kIo, "{}: exists and is not a folder", folder.string());
+  }
+  fs::create_directories(folder, ec);
+  if (ec) return fail(ErrorCode::kIo, "{}: cannot create the folder ({})", folder.string(), ec.message());
+  if (auto s = check_writable(folder); !s) return std::unexpected(s.error());
+  return FaceSet(folder);
+}
+
+Status FaceSet::add(const cv::Mat& image, FaceRecord record) {
+  std::vector<uchar> png;
+  try {
+    if (!cv::imencode(".png", image, png, {cv::IMWRITE_PNG_COMPRESSION, 1})) {
+      return fail(ErrorCode::kInternal, "cannot encode a face as PNG");
+    }
+  } catch (const cv::Exception& e) {
+    return fail(ErrorCode::kInternal, "cannot encode a face as PNG ({})", e.msg);
+  }
+  std::string padded = std::to_string(record.frame);
+  padded.insert(0, padded.size() < 6 ? 6 - padded.size() : 0, '0');
+  const std::string stem = format("{}_{}", stem_for(record), padded);
+  for (int attempt = 0; attempt < 10000; ++attempt) {
+    const std::string name = attempt == 0 ? stem + ".png" : format("{}-{}.png", stem, attempt);
+    const int error = write_new_file(folder_ / name, png);
+    if (error == EEXIST) continue;
+    if (error != 0) {
+      return fail(ErrorCode::kIo, "{}: cannot write ({})", (folder_ / name).string(), std::strerror(error));
+    }
+    record.file = name;
+    faces_.push_back(std::move(record));
+    return ok();
+  }
+  return fail(ErrorCode::kIo, "{}: no free file name for {}", folder_.string(), stem);
+}
+
+Status FaceSet::save() const {
+  Json faces = Json::array();
+  for (const FaceRecord& record : faces_) faces.push_back(to_json(record));
+  const Json document{{"format", kFaceSetFormat}, {"version", kFaceSetVersion}, {"faces", std::move(faces)}};
+  return save_json(metadata_path(), document);
+}
+
+}  // namespace mirage::face
