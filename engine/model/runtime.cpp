@@ -11,6 +11,7 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <utility>
 
 #include <ATen/Parallel.h>
 #include <ATen/Version.h>
@@ -71,15 +72,31 @@ void* find_in_provider(const BlasProvider& provider, const char* name) {
   return symbol;
 }
 
+// OpenBLAS's pthreads build keeps its own pool, whose threads spin for a while after every call
+// and then compete with Torch's OpenMP threads (which run oneDNN's convolutions) for the same
+// cores: on 2 cores a train step of the bench autoencoder took ~15% longer with 2 OpenBLAS threads
+// than with 1. Its OpenMP build shares Torch's pool, so it gets the full count.
+int openblas_threads_for(void* get_parallel, int threads) {
+  using GetParallel = int (*)();
+  constexpr int kOpenMpBuild = 2;  // openblas_get_parallel(): 0 sequential, 1 pthreads, 2 OpenMP
+  if (get_parallel == nullptr) return 1;
+  return reinterpret_cast<GetParallel>(get_parallel)() == kOpenMpBuild ? threads : 1;
+}
+
 void set_openblas_threads(int threads) {
   using SetThreads = void (*)(int);
   // Set every OpenBLAS copy in the process: the one behind sgemm_ and any other one found first
   // in the global scope (LAPACK's), each of which keeps its own pool.
+  const BlasProvider provider = find_blas_provider();
+  const std::pair<void*, void*> copies[] = {
+      {find_in_provider(provider, "openblas_set_num_threads"),
+       find_in_provider(provider, "openblas_get_parallel")},
+      {dlsym(RTLD_DEFAULT, "openblas_set_num_threads"), dlsym(RTLD_DEFAULT, "openblas_get_parallel")},
+  };
   std::set<void*> seen;
-  for (void* symbol : {find_in_provider(find_blas_provider(), "openblas_set_num_threads"),
-                       dlsym(RTLD_DEFAULT, "openblas_set_num_threads")}) {
-    if (symbol == nullptr || !seen.insert(symbol).second) continue;
-    reinterpret_cast<SetThreads>(symbol)(threads);
+  for (const auto& [set_threads, get_parallel] : copies) {
+    if (set_threads == nullptr || !seen.insert(set_threads).second) continue;
+    reinterpret_cast<SetThreads>(set_threads)(openblas_threads_for(get_parallel, threads));
   }
 }
 

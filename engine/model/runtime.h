@@ -7,9 +7,11 @@
 //     std::puts(mirage::model::describe(info).c_str());                      // `mirage --version`
 //   }
 //
-// Threads: one count drives Torch's intra-op pool (OpenMP, also used by oneDNN) and OpenBLAS's
-// own pool, so the two never oversubscribe the cores. Mirage runs work in parallel on its own
-// threads (trainer, data loaders), never through Torch's inter-op pool, which gets 1 thread.
+// Threads: one count drives Torch's intra-op pool (OpenMP; oneDNN's convolutions run on it too).
+// OpenBLAS gets 1 thread when it is the pthreads build (its spinning pool would fight the OpenMP
+// threads for the cores) and the same count when it is the OpenMP build (which shares the pool).
+// Mirage runs work in parallel on its own threads (trainer, data loaders), never through Torch's
+// inter-op pool, which gets 1 thread.
 #pragma once
 
 #include <string>
@@ -22,7 +24,7 @@ namespace mirage::model {
 
 inline constexpr int kMaxThreads = 1024;
 
-// Sets the CPU thread count of Torch, oneDNN and OpenBLAS.
+// Sets the CPU thread count of Torch and oneDNN, and OpenBLAS's (see above).
 //   threads > 0: exactly that many. threads == 0: MIRAGE_THREADS when the variable is set and not
 //   empty (0 there also means every core), else every core available to the process
 //   (available_cores()). An explicit count wins over MIRAGE_THREADS.

@@ -13,7 +13,6 @@
 namespace mirage::cli {
 namespace {
 
-constexpr const char* kBenchmarkList = "step (train steps of the small autoencoder)";
 
 void print_text(const model::StepBenchmark& run, const model::StepBenchmarkOptions& options,
                 const model::RuntimeInfo& info) {
@@ -121,22 +120,43 @@ int run_step(const Args& args) {
   return 0;
 }
 
+struct Benchmark {
+  const char* name;
+  const char* summary;
+  int (*run)(const Args&);
+};
+
+constexpr Benchmark kBenchmarks[] = {
+    {"step", "train steps of the small autoencoder", run_step},
+#if MIRAGE_WITH_FACE
+    {"extract", "face extraction on a video: frames/s per stage and end to end", run_bench_extract},
+#endif
+};
+
+std::string benchmark_list() {
+  std::string list;
+  for (const Benchmark& b : kBenchmarks) list += format("{}{} ({})", list.empty() ? "" : ", ", b.name, b.summary);
+  return list;
+}
+
 }  // namespace
 
 int run_bench(const Args& args) {
   const std::string_view what = args.empty() ? std::string_view() : std::string_view(args.front());
-  if (what == "step") return run_step(Args(args.begin() + 1, args.end()));
+  for (const Benchmark& benchmark : kBenchmarks) {
+    if (what == benchmark.name) return benchmark.run(Args(args.begin() + 1, args.end()));
+  }
   if (what == "--help" || what == "-h") {
     std::printf("usage: mirage bench <benchmark> [options]   (mirage bench <benchmark> --help)\n"
                 "benchmarks: %s\n",
-                kBenchmarkList);
+                benchmark_list().c_str());
     return 0;
   }
   if (what.empty()) {
-    std::fprintf(stderr, "mirage bench: name a benchmark: %s\n", kBenchmarkList);
+    std::fprintf(stderr, "mirage bench: name a benchmark: %s\n", benchmark_list().c_str());
   } else {
     std::fprintf(stderr, "mirage bench: unknown benchmark '%.*s' (available: %s)\n",
-                 static_cast<int>(what.size()), what.data(), kBenchmarkList);
+                 static_cast<int>(what.size()), what.data(), benchmark_list().c_str());
   }
   return 2;
 }
