@@ -52,7 +52,7 @@ struct FaceRecord {
   double score = 0.0;           // detector score (tracked faces keep their last detection's)
   double blur = 0.0;            // face_blur_score(): higher is sharper
   int track = -1;               // tracker id within one extraction run
-  int identity = -1;            // identity cluster; -1 until `mirage sort --by identity`
+  int identity = -1;            // identity cluster; -1 until clustered (extract into a new set, or sort)
 };
 
 Json to_json(const FaceRecord& record);

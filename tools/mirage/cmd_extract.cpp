@@ -4,11 +4,13 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 
 #include "engine/core/config.h"
 #include "engine/core/format.h"
 #include "engine/face/extract.h"
 #include "engine/face/extract_benchmark.h"
+#include "engine/face/sort.h"
 #include "tools/mirage/commands.h"
 #include "tools/mirage/options.h"
 #include "tools/mirage/progress.h"
@@ -17,9 +19,22 @@ namespace mirage::cli {
 namespace {
 
 namespace fs = std::filesystem;
-Json summary_json(const face::ExtractOptions& options, const face::ExtractSummary& s, std::int64_t problems) {
+// A fresh face set is clustered by identity right away, so the summary can say who was found;
+// a set that already held faces keeps the identities it has (re-run 'mirage sort' for those).
+Result<face::SortReport> identify(const fs::path& output) {
+  auto set = face::FaceSet::load(output);
+  if (!set) return std::unexpected(set.error());
+  return face::sort_face_set(*set, {.key = face::SortKey::kIdentity});
+}
+
+Json summary_json(const face::ExtractOptions& options, const face::ExtractSummary& s, std::int64_t problems,
+                  const std::optional<face::SortReport>& identities) {
   Json tracks = Json::object();
   for (const auto& [track, count] : s.faces_per_track) tracks[std::to_string(track)] = count;
+  Json per_identity = Json::array();
+  if (identities) {
+    for (const std::int64_t count : identities->per_identity) per_identity.push_back(count);
+  }
   return Json{{"input", options.input.string()},
               {"output", options.output.string()},
               {"frames_read", s.frames_read},
@@ -31,6 +46,7 @@ Json summary_json(const face::ExtractOptions& options, const face::ExtractSummar
               {"faces_written", s.faces_written},
               {"faces_in_set", s.faces_before + s.faces_written},
               {"faces_per_track", tracks},
+              {"faces_per_identity", per_identity},
               {"detections", s.tracker.detections},
               {"seconds", s.elapsed_s},
               {"setup_seconds", s.setup_s},
@@ -39,7 +55,8 @@ Json summary_json(const face::ExtractOptions& options, const face::ExtractSummar
               {"frames_per_second", s.frames_per_second()}};
 }
 
-void print_summary(const face::ExtractOptions& options, const face::ExtractSummary& s) {
+void print_summary(const face::ExtractOptions& options, const face::ExtractSummary& s,
+                   const std::optional<face::SortReport>& identities) {
   const double share = s.frames_used > 0 ? 100.0 * s.frames_with_faces / s.frames_used : 0.0;
   std::printf("%s: %lld frames read, %lld decode errors, faces on %lld of %lld frames (%.1f %%)\n",
               options.input.string().c_str(), static_cast<long long>(s.frames_read),
@@ -48,6 +65,13 @@ void print_summary(const face::ExtractOptions& options, const face::ExtractSumma
   std::printf("%lld faces written to %s (the set now holds %lld) in %.1f s (%.1f frames/s after %.1f s of set-up)\n",
               static_cast<long long>(s.faces_written), options.output.string().c_str(),
               static_cast<long long>(s.faces_before + s.faces_written), s.elapsed_s, s.frames_per_second(), s.setup_s);
+  if (identities) {
+    std::printf("faces per identity (%d found; 0 is the most frequent):\n", identities->clusters);
+    for (std::size_t id = 0; id < identities->per_identity.size(); ++id) {
+      std::printf("  identity %zu: %lld faces\n", id, static_cast<long long>(identities->per_identity[id]));
+    }
+    return;
+  }
   if (s.faces_per_track.empty()) return;
   std::printf("faces per track (identities: 'mirage sort %s --by identity'):\n", options.output.string().c_str());
   for (const auto& [track, count] : s.faces_per_track) {
@@ -91,6 +115,7 @@ int run_extract(const Args& args) {
   opts.add("--redetect", "6", "frames between full detections; faces are tracked in between (1: detect on every frame)");
   opts.flag("--json", "print a machine-readable summary on stdout");
   opts.flag("--quiet", "no progress line");
+  opts.flag("--no-identify", "do not cluster a new face set by identity at the end");
   if (auto s = opts.parse(args); !s) return usage_error(opts, s.error());
   if (opts.wants_help()) {
     std::printf("%s", opts.usage().c_str());
@@ -114,10 +139,16 @@ int run_extract(const Args& args) {
   auto summary = face::extract_faces(*options, callbacks);
   bar.finish();
   if (!summary) return command_error("extract", summary.error());
+  std::optional<face::SortReport> identities;
+  if (summary->faces_before == 0 && summary->faces_written > 0 && !opts.has("--no-identify")) {
+    auto report = identify(options->output);
+    if (!report) return command_error("extract", report.error().with_context("identity clustering"));
+    identities = *report;
+  }
   if (json) {
-    std::printf("%s\n", summary_json(*options, *summary, problems).dump(2).c_str());
+    std::printf("%s\n", summary_json(*options, *summary, problems, identities).dump(2).c_str());
   } else {
-    print_summary(*options, *summary);
+    print_summary(*options, *summary, identities);
   }
   if (summary->faces_written == 0) {
     std::fprintf(stderr, "mirage extract: no faces found in %s\n", options->input.string().c_str());
