@@ -304,7 +304,9 @@ std::string describe(const RuntimeInfo& info) {
   text += format("  cpu cores: {}\n", info.cores);
   text += format("  threads: {} intra-op, {} inter-op\n", info.intra_threads, info.interop_threads);
   text += format("  blas: {}", info.blas_name.empty() ? "none found" : info.blas_name);
-  if (info.blas_threads > 0) text += format(" ({} threads)", info.blas_threads);
+  if (info.blas_threads > 0) {
+    text += format(" ({} thread{})", info.blas_threads, info.blas_threads == 1 ? "" : "s");
+  }
   text += "\n";
   if (!info.blas_library.empty()) text += format("  blas library: {}\n", info.blas_library);
   if (info.blas_mapped.size() > 1) {

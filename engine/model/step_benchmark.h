@@ -41,8 +41,9 @@ struct StepBenchmark {
 
 // Builds AutoencoderOptions{image_size} (default filters), Adam with the classic settings, one
 // fixed batch of uniform random faces, then runs warm-up and timed steps; each step is timed to
-// completion (the device is synchronised). With onednn == false the process-wide oneDNN switch is
-// off for the duration of the call (not thread-safe then); it is restored afterwards.
+// completion (the device is synchronised). Reseeds Torch's global generator with options.seed.
+// With onednn == false the process-wide oneDNN switch is off for the duration of the call (not
+// thread-safe then); it is restored afterwards.
 // Errors: ErrorCode::kInvalidArgument for an option out of range or an unknown device;
 // select_device()'s errors; ErrorCode::kDevice when memory runs out.
 Result<StepBenchmark> measure_train_step(const StepBenchmarkOptions& options);

@@ -128,8 +128,12 @@ struct Benchmark {
 
 constexpr Benchmark kBenchmarks[] = {
     {"step", "train steps of the small autoencoder", run_step},
+    {"train", "train steps of the face-swap model (lite, original, hd)", run_bench_train},
 #if MIRAGE_WITH_FACE
     {"extract", "face extraction on a video: frames/s per stage and end to end", run_bench_extract},
+#endif
+#if MIRAGE_WITH_SWAP
+    {"convert", "video conversion with a project's model: frames/s end to end and ms per stage", run_bench_convert},
 #endif
 };
 

@@ -19,9 +19,15 @@ constexpr Command kCommands[] = {
     {"version", "versions of Mirage, its dependencies and the compute/Vulkan devices",
      mirage::cli::run_version},
     {"bench", "benchmarks ('mirage bench --help' lists them)", mirage::cli::run_bench},
+    {"train", "train a project's face-swap model (Ctrl-C saves and stops)", mirage::cli::run_train},
 #if MIRAGE_WITH_FACE
     {"extract", "faces from videos, images or folders into an aligned face set", mirage::cli::run_extract},
     {"sort", "sort a face set by identity, blur, size or yaw; move bad faces aside", mirage::cli::run_sort},
+#endif
+#if MIRAGE_WITH_SWAP
+    {"convert", "swap every face of a video to one identity; a labelled synthetic clip", mirage::cli::run_convert},
+    {"eval", "quality numbers of a converted clip: identity, expression, jitter, PSNR/SSIM", mirage::cli::run_eval},
+    {"demo", "Megamind.avi end to end: extract, sort, train, convert (characters swapped), eval", mirage::cli::run_demo},
 #endif
 };
 

@@ -1,0 +1,134 @@
+#include "engine/model/faceswap_model.h"
+
+#include <torch/torch.h>
+
+#include "engine/core/check.h"
+#include "engine/model/blocks.h"
+#include "engine/model/torch_error.h"
+
+namespace mirage::model {
+namespace {
+
+std::vector<ModelPreset> all_presets() {
+  return {
+      {"lite", 64, {32, 64, 128, 256}, 192, 128, {96, 48, 24}, 32, 2},
+      {"original", 64, {128, 256, 512, 1024}, 1024, 512, {256, 128, 64}, 64, 2},
+      {"hd", 128, {64, 128, 256, 512, 1024}, 1024, 512, {256, 128, 64, 32}, 64, 2},
+      {"tiny", 16, {8, 16}, 32, 16, {8}, 8, 2},
+  };
+}
+
+}  // namespace
+
+Result<ModelPreset> find_preset(std::string_view name) {
+  for (ModelPreset& preset : all_presets()) {
+    if (preset.name == name) return std::move(preset);
+  }
+  return fail(ErrorCode::kInvalidArgument, "unknown model preset '{}' (lite, original or hd)", name);
+}
+
+std::vector<std::string> preset_names() { return {"lite", "original", "hd"}; }
+
+DecoderImpl::DecoderImpl(int in_channels, const std::vector<int>& filters) {
+  upscales_ = register_module("upscales", torch::nn::Sequential());
+  int channels = in_channels;
+  for (const int f : filters) {
+    upscales_->push_back(UpscaleBlock(channels, f));
+    channels = f;
+  }
+  to_output_ = register_module(
+      "to_output", torch::nn::Conv2d(torch::nn::Conv2dOptions(channels, 4, 5).padding(2)));
+}
+
+torch::Tensor DecoderImpl::forward(const torch::Tensor& features) {
+  return torch::sigmoid(to_output_->forward(upscales_->forward(features)));
+}
+
+FaceSwapModelImpl::FaceSwapModelImpl(ModelPreset preset) : preset_(std::move(preset)) {
+  const auto levels = static_cast<int>(preset_.encoder_filters.size());
+  MIRAGE_CHECK(levels >= 1 && preset_.decoder_filters.size() + 1 == preset_.encoder_filters.size());
+  MIRAGE_CHECK(preset_.resolution % (1 << levels) == 0);
+  bottleneck_side_ = preset_.resolution >> levels;
+  encoder_ = register_module("encoder", torch::nn::Sequential());
+  int channels = 3;
+  for (const int f : preset_.encoder_filters) {
+    encoder_->push_back(ConvBlock(channels, f));
+    channels = f;
+  }
+  const std::int64_t flat = std::int64_t{bottleneck_side_} * bottleneck_side_ * channels;
+  dense1_ = register_module("dense1", torch::nn::Linear(flat, preset_.dense));
+  dense2_ = register_module("dense2", torch::nn::Linear(preset_.dense, flat));
+  upscale_ = register_module("upscale", torch::nn::Sequential(UpscaleBlock(channels, preset_.bottleneck_filters)));
+  decoders_ = register_module("decoders", torch::nn::ModuleList());
+  for (int i = 0; i < preset_.identities; ++i) {
+    decoders_->push_back(Decoder(preset_.bottleneck_filters, preset_.decoder_filters));
+  }
+}
+
+torch::Tensor FaceSwapModelImpl::encode(const torch::Tensor& faces) {
+  const torch::Tensor features = encoder_->forward(faces);
+  const std::int64_t n = features.size(0);
+  // Flatten in NCHW order whatever the memory format, so weights do not depend on it.
+  torch::Tensor x = dense2_->forward(dense1_->forward(features.contiguous().reshape({n, -1})));
+  x = x.reshape({n, preset_.encoder_filters.back(), bottleneck_side_, bottleneck_side_});
+  if (faces.is_contiguous(torch::MemoryFormat::ChannelsLast) && !faces.is_contiguous()) {
+    x = x.contiguous(torch::MemoryFormat::ChannelsLast);
+  }
+  return upscale_->forward(x);
+}
+
+torch::Tensor FaceSwapModelImpl::decode(const torch::Tensor& latent, int identity) {
+  MIRAGE_CHECK(identity >= 0 && identity < preset_.identities);
+  return decoders_->ptr<DecoderImpl>(static_cast<std::size_t>(identity))->forward(latent);
+}
+
+DiscriminatorImpl::DiscriminatorImpl(int filters) {
+  using torch::nn::Conv2dOptions;
+  const auto conv = [](int in, int out) {
+    return torch::nn::Conv2d(Conv2dOptions(in, out, 4).stride(2).padding(1));
+  };
+  const auto leaky = [] { return torch::nn::LeakyReLU(torch::nn::LeakyReLUOptions().negative_slope(0.2)); };
+  layers_ = register_module(
+      "layers",
+      torch::nn::Sequential(conv(6, filters), leaky(), conv(filters, 2 * filters),
+                            torch::nn::InstanceNorm2d(2 * filters), leaky(),
+                            conv(2 * filters, 4 * filters), torch::nn::InstanceNorm2d(4 * filters),
+                            leaky(), torch::nn::Conv2d(Conv2dOptions(4 * filters, 1, 4).padding(1))));
+}
+
+torch::Tensor DiscriminatorImpl::forward(const torch::Tensor& image, const torch::Tensor& condition) {
+  return layers_->forward(torch::cat({image, condition}, 1));
+}
+
+Result<FaceSwapModel> make_faceswap_model(const ModelPreset& preset) {
+  try {
+    return FaceSwapModel(preset);
+  } catch (const std::exception& exception) {
+    return std::unexpected(detail::torch_error(exception, "building the " + preset.name + " model"));
+  }
+}
+
+double forward_flops_per_face(const ModelPreset& p) {
+  double flops = 0;
+  int side = p.resolution;
+  int channels = 3;
+  for (const int f : p.encoder_filters) {
+    side /= 2;
+    flops += 2.0 * side * side * f * channels * 25;
+    channels = f;
+  }
+  const double flat = double(side) * side * channels;
+  flops += 2.0 * 2.0 * flat * p.dense;
+  flops += 2.0 * side * side * 4.0 * p.bottleneck_filters * channels * 9;
+  side *= 2;
+  channels = p.bottleneck_filters;
+  for (const int f : p.decoder_filters) {
+    flops += 2.0 * side * side * 4.0 * f * channels * 9;
+    side *= 2;
+    channels = f;
+  }
+  flops += 2.0 * side * side * 4.0 * channels * 25;
+  return flops;
+}
+
+}  // namespace mirage::model

@@ -1,0 +1,108 @@
+// The shared-encoder face-swap model (FACESWAP-FACTS.md sections 1 and 3): one encoder for every
+// identity, one decoder per identity that outputs RGB plus a learned mask, and an optional
+// conditional patch discriminator per identity.
+//
+//   Result<ModelPreset> preset = find_preset("lite");              // lite | original | hd
+//   Result<FaceSwapModel> model = make_faceswap_model(*preset);
+//   torch::Tensor latent = (*model)->encode(faces);                // [N, 3, R, R] in [0, 1]
+//   torch::Tensor out = (*model)->decode(latent, 1);               // [N, 4, R, R]: RGB + mask
+//
+// Presets (R = resolution):
+//   original  64 px: conv 128-256-512-1024, dense 1024, upscale 512, decoders 256-128-64 (~85 M)
+//   lite      64 px: conv 32-64-128-256, dense 192, upscale 128, decoders 96-48-24 (~5.1 M)
+//   hd       128 px: conv 64-128-256-512-1024, dense 1024, upscale 512, decoders 256-128-64-32
+//   tiny      16 px: for tests only (a few thousand parameters)
+// Tensors are float NCHW in either memory format. Like every torch::nn module, a model is used by
+// one thread at a time for training; concurrent no-grad forwards are safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <torch/nn/module.h>
+#include <torch/nn/modules/container/modulelist.h>
+#include <torch/nn/modules/container/sequential.h>
+#include <torch/nn/modules/conv.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/nn/pimpl.h>
+
+#include "engine/core/error.h"
+
+namespace mirage::model {
+
+struct ModelPreset {
+  std::string name;
+  int resolution = 64;               // input and output side in pixels
+  std::vector<int> encoder_filters;  // one 5x5 stride-2 conv each
+  int dense = 0;                     // width of the first dense layer
+  int bottleneck_filters = 0;        // the encoder's final upscale (doubles the bottleneck side)
+  std::vector<int> decoder_filters;  // one upscale each; encoder levels - 1 of them
+  int discriminator_filters = 64;    // first layer of the patch discriminator
+  int identities = 2;
+};
+
+// Errors: kInvalidArgument naming the known presets.
+Result<ModelPreset> find_preset(std::string_view name);
+// "lite", "original", "hd" (the user-facing ones; "tiny" is accepted by find_preset for tests).
+std::vector<std::string> preset_names();
+
+class DecoderImpl : public torch::nn::Module {
+ public:
+  DecoderImpl(int in_channels, const std::vector<int>& filters);
+  // [N, in, r, r] -> [N, 4, r * 2^levels, ...]: channels 0-2 RGB, channel 3 mask, all sigmoid.
+  torch::Tensor forward(const torch::Tensor& features);
+
+ private:
+  torch::nn::Sequential upscales_{nullptr};
+  torch::nn::Conv2d to_output_{nullptr};
+};
+TORCH_MODULE(Decoder);
+
+class FaceSwapModelImpl : public torch::nn::Module {
+ public:
+  explicit FaceSwapModelImpl(ModelPreset preset);  // preset must come from find_preset()
+
+  // [N, 3, R, R] in [0, 1] -> the shared representation [N, bottleneck_filters, 2s, 2s].
+  torch::Tensor encode(const torch::Tensor& faces);
+  // Decodes with identity `identity` (0 = A, 1 = B): [N, 4, R, R], RGB then mask, in [0, 1].
+  torch::Tensor decode(const torch::Tensor& latent, int identity);
+
+  const ModelPreset& preset() const { return preset_; }
+  // Every trainable tensor of the generator (encoder + decoders).
+  std::vector<torch::Tensor> generator_parameters() { return parameters(); }
+
+ private:
+  ModelPreset preset_;
+  int bottleneck_side_ = 0;
+  torch::nn::Sequential encoder_{nullptr};
+  torch::nn::Linear dense1_{nullptr};
+  torch::nn::Linear dense2_{nullptr};
+  torch::nn::Sequential upscale_{nullptr};
+  torch::nn::ModuleList decoders_{nullptr};
+};
+TORCH_MODULE(FaceSwapModel);
+
+// Conditional patch discriminator (faceswap-GAN): input concat(image, distorted input), 6
+// channels; conv k4 s2 + LeakyReLU(0.2): f -> 2f + InstanceNorm -> 4f + InstanceNorm -> conv(1, k4)
+// giving an (R/8 - 1)^2 patch map of raw scores (LSGAN: real -> 1, fake -> 0).
+class DiscriminatorImpl : public torch::nn::Module {
+ public:
+  explicit DiscriminatorImpl(int filters);
+  torch::Tensor forward(const torch::Tensor& image, const torch::Tensor& condition);
+
+ private:
+  torch::nn::Sequential layers_{nullptr};
+};
+TORCH_MODULE(Discriminator);
+
+// Builds the model on the CPU with Torch's default initialisation (seed with torch::manual_seed).
+// Errors: kDevice when the weights do not fit in memory.
+Result<FaceSwapModel> make_faceswap_model(const ModelPreset& preset);
+
+// Forward FLOPs (multiply-add = 2) of encode + decode for one face: the figure benchmarks divide
+// by. A train step costs about 3x the forward.
+double forward_flops_per_face(const ModelPreset& preset);
+
+}  // namespace mirage::model

@@ -1,0 +1,29 @@
+// The weights of the training loss terms (FACESWAP-FACTS.md sections 3 and 4). Torch-free, so
+// front ends and configs can set them; engine/model/losses.h computes the terms.
+//
+//   LossWeights weights;            // the defaults below
+//   weights.ssim = 0;               // turn a term off
+//   trainer.send(SetLossWeights{weights});
+#pragma once
+
+#include "engine/core/config.h"
+#include "engine/core/error.h"
+
+namespace mirage::model {
+
+struct LossWeights {
+  double l1 = 1.0;           // mean |rgb - target|, each pixel weighted by the eye/mouth priority
+  double ssim = 1.0;         // DSSIM = (1 - SSIM) / 2 over 7x7 Gaussian windows
+  double mask = 0.5;         // mean (mask - landmark hull)^2
+  double eyes = 3.0;         // extra L1/edge weight inside the eye mask (0: none)
+  double mouth = 2.0;        // extra L1/edge weight inside the mouth mask
+  double edge = 0.1;         // L1 of the image gradients (x and y)
+  double adversarial = 0.1;  // LSGAN generator term; used only while the GAN is on
+};
+
+Json to_json(const LossWeights& weights);
+// Reads the fields present in `json` (each in [0, 1000]) over `weights`. Errors: kInvalidArgument
+// naming the field.
+Status read_loss_weights(const Json& json, std::string_view source, LossWeights& weights);
+
+}  // namespace mirage::model

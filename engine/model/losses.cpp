@@ -1,0 +1,92 @@
+#include "engine/model/losses.h"
+
+#include <torch/torch.h>
+
+namespace mirage::model {
+namespace {
+
+torch::Tensor gaussian_window(const torch::Tensor& like, int channels) {
+  constexpr int kSize = 7;
+  constexpr double kSigma = 1.5;
+  auto x = torch::arange(kSize, torch::TensorOptions().dtype(torch::kFloat)) - (kSize - 1) / 2.0;
+  auto g = torch::exp(-(x * x) / (2 * kSigma * kSigma));
+  g = g / g.sum();
+  auto w = torch::outer(g, g).reshape({1, 1, kSize, kSize}).repeat({channels, 1, 1, 1});
+  return w.to(like.device(), like.scalar_type());
+}
+
+torch::Tensor blur(const torch::Tensor& x, const torch::Tensor& window) {
+  return torch::nn::functional::conv2d(
+      x, window, torch::nn::functional::Conv2dFuncOptions().groups(x.size(1)));
+}
+
+torch::Tensor gradient_x(const torch::Tensor& x) {
+  using torch::indexing::Slice;
+  return x.index({Slice(), Slice(), Slice(), Slice(1, torch::indexing::None)}) -
+         x.index({Slice(), Slice(), Slice(), Slice(torch::indexing::None, -1)});
+}
+
+torch::Tensor gradient_y(const torch::Tensor& x) {
+  using torch::indexing::Slice;
+  return x.index({Slice(), Slice(), Slice(1, torch::indexing::None)}) -
+         x.index({Slice(), Slice(), Slice(torch::indexing::None, -1)});
+}
+
+}  // namespace
+
+torch::Tensor dssim(const torch::Tensor& a_in, const torch::Tensor& b_in) {
+  // SSIM's variance terms cancel badly in bf16; compute them in float.
+  const torch::Tensor a = a_in.to(torch::kFloat);
+  const torch::Tensor b = b_in.to(torch::kFloat);
+  constexpr double kC1 = 0.01 * 0.01;
+  constexpr double kC2 = 0.03 * 0.03;
+  const torch::Tensor w = gaussian_window(a, static_cast<int>(a.size(1)));
+  const auto mu_a = blur(a, w);
+  const auto mu_b = blur(b, w);
+  const auto var_a = blur(a * a, w) - mu_a * mu_a;
+  const auto var_b = blur(b * b, w) - mu_b * mu_b;
+  const auto cov = blur(a * b, w) - mu_a * mu_b;
+  const auto ssim = ((2 * mu_a * mu_b + kC1) * (2 * cov + kC2)) /
+                    ((mu_a * mu_a + mu_b * mu_b + kC1) * (var_a + var_b + kC2));
+  return ((1 - ssim) / 2).mean();
+}
+
+LossTerms reconstruction_loss(const torch::Tensor& output, const LossTargets& t,
+                              const LossWeights& weights) {
+  using torch::indexing::Slice;
+  const torch::Tensor rgb = output.index({Slice(), Slice(0, 3)}).to(torch::kFloat);
+  const torch::Tensor mask = output.index({Slice(), Slice(3, 4)}).to(torch::kFloat);
+  const torch::Tensor priority = 1 + weights.eyes * t.eyes + weights.mouth * t.mouth;
+  LossTerms terms;
+  const torch::Tensor l1 = ((rgb - t.target).abs() * priority).mean();
+  // Image gradients, weighted by the priority of the pixel each difference ends on.
+  const torch::Tensor edge =
+      ((gradient_x(rgb) - gradient_x(t.target)).abs() *
+       priority.index({Slice(), Slice(), Slice(), Slice(1, torch::indexing::None)}))
+          .mean() +
+      ((gradient_y(rgb) - gradient_y(t.target)).abs() *
+       priority.index({Slice(), Slice(), Slice(1, torch::indexing::None)}))
+          .mean();
+  const torch::Tensor mask_loss = (mask - t.hull).square().mean();
+  torch::Tensor total = weights.l1 * l1 + weights.mask * mask_loss + weights.edge * edge;
+  torch::Tensor ssim_term;
+  if (weights.ssim > 0) {
+    ssim_term = dssim(rgb, t.target);
+    total = total + weights.ssim * ssim_term;
+  } else {
+    ssim_term = torch::zeros({}, rgb.options());
+  }
+  terms.total = total;
+  terms.l1 = l1.detach();
+  terms.ssim = ssim_term.detach();
+  terms.mask = mask_loss.detach();
+  terms.edge = edge.detach();
+  return terms;
+}
+
+torch::Tensor psnr(const torch::Tensor& a, const torch::Tensor& b) {
+  const torch::Tensor mse = (a.to(torch::kFloat) - b.to(torch::kFloat)).square().flatten(1).mean(1);
+  return (10 * torch::log10(1.0 / mse.clamp_min(1e-10))).mean();
+}
+
+}  // namespace mirage::model

@@ -1,0 +1,158 @@
+#include "engine/swap/metrics.h"
+
+#include <cmath>
+
+#include <opencv2/face.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "engine/core/check.h"
+
+namespace mirage::swap {
+namespace {
+
+constexpr int kClassifierSide = 64;
+
+cv::Mat classifier_input(const cv::Mat& face) {
+  cv::Mat grey, small;
+  if (face.channels() == 3) {
+    cv::cvtColor(face, grey, cv::COLOR_BGR2GRAY);
+  } else {
+    grey = face;
+  }
+  cv::resize(grey, small, {kClassifierSide, kClassifierSide}, 0, 0, cv::INTER_AREA);
+  cv::equalizeHist(small, small);
+  return small;
+}
+
+cv::Point2d eye_centre(const face::Landmarks& p, int first) {
+  cv::Point2d c(0, 0);
+  for (int i = first; i < first + 6; ++i) c += cv::Point2d(p[i].x, p[i].y);
+  return c / 6.0;
+}
+
+}  // namespace
+
+double psnr(const cv::Mat& a, const cv::Mat& b) {
+  MIRAGE_CHECK(a.size() == b.size() && a.type() == b.type());
+  const double mse = cv::norm(a, b, cv::NORM_L2SQR) / static_cast<double>(a.total() * a.channels());
+  return mse <= 1e-10 ? 100.0 : 10.0 * std::log10(255.0 * 255.0 / mse);
+}
+
+namespace {
+
+// SSIM of one channel (CV_64F).
+double ssim_channel(const cv::Mat& a, const cv::Mat& b) {
+  constexpr double c1 = (0.01 * 255) * (0.01 * 255), c2 = (0.03 * 255) * (0.03 * 255);
+  auto blur = [](const cv::Mat& m) {
+    cv::Mat out;
+    cv::GaussianBlur(m, out, {11, 11}, 1.5, 1.5, cv::BORDER_REFLECT);
+    return out;
+  };
+  const cv::Mat mu_a = blur(a), mu_b = blur(b);
+  const cv::Mat mu_aa = mu_a.mul(mu_a), mu_bb = mu_b.mul(mu_b), mu_ab = mu_a.mul(mu_b);
+  const cv::Mat s_aa = blur(a.mul(a)) - mu_aa, s_bb = blur(b.mul(b)) - mu_bb, s_ab = blur(a.mul(b)) - mu_ab;
+  const cv::Mat num = (2 * mu_ab + c1).mul(2 * s_ab + c2);
+  const cv::Mat den = (mu_aa + mu_bb + c1).mul(s_aa + s_bb + c2);
+  cv::Mat map;
+  cv::divide(num, den, map);
+  return cv::mean(map)[0];
+}
+
+}  // namespace
+
+double ssim(const cv::Mat& a8, const cv::Mat& b8) {
+  MIRAGE_CHECK(a8.size() == b8.size() && a8.type() == b8.type());
+  std::vector<cv::Mat> a, b;
+  cv::split(a8, a);
+  cv::split(b8, b);
+  double sum = 0;
+  for (std::size_t c = 0; c < a.size(); ++c) {
+    cv::Mat ac, bc;
+    a[c].convertTo(ac, CV_64F);
+    b[c].convertTo(bc, CV_64F);
+    sum += ssim_channel(ac, bc);
+  }
+  return sum / static_cast<double>(a.size());
+}
+
+double inter_ocular_distance(const face::Landmarks& p) { return cv::norm(eye_centre(p, 36) - eye_centre(p, 42)); }
+
+double landmark_error(const face::Landmarks& a, const face::Landmarks& b) {
+  double sum = 0;
+  for (int i = 0; i < face::kLandmarkCount; ++i) sum += cv::norm(a[i] - b[i]);
+  return sum / face::kLandmarkCount / std::max(1e-6, inter_ocular_distance(b));
+}
+
+double landmark_jitter(const std::vector<std::optional<face::Landmarks>>& track) {
+  double sum = 0;
+  int pairs = 0;
+  for (std::size_t t = 1; t < track.size(); ++t) {
+    if (!track[t] || !track[t - 1]) continue;
+    sum += landmark_error(*track[t], *track[t - 1]);
+    ++pairs;
+  }
+  return pairs > 0 ? sum / pairs : 0.0;
+}
+
+double excess_jitter(const std::vector<std::optional<face::Landmarks>>& a,
+                     const std::vector<std::optional<face::Landmarks>>& b) {
+  double sum = 0;
+  int pairs = 0;
+  for (std::size_t t = 1; t < std::min(a.size(), b.size()); ++t) {
+    if (!a[t] || !a[t - 1] || !b[t] || !b[t - 1]) continue;
+    double d = 0;
+    for (int i = 0; i < face::kLandmarkCount; ++i) {
+      d += cv::norm(((*a[t])[i] - (*a[t - 1])[i]) - ((*b[t])[i] - (*b[t - 1])[i]));
+    }
+    sum += d / face::kLandmarkCount / std::max(1e-6, inter_ocular_distance(*b[t]));
+    ++pairs;
+  }
+  return pairs > 0 ? sum / pairs : 0.0;
+}
+
+struct IdentityClassifier::Model {
+  cv::Ptr<cv::face::LBPHFaceRecognizer> lbph;
+};
+
+Result<IdentityClassifier> IdentityClassifier::train(const std::vector<std::vector<cv::Mat>>& groups) {
+  if (groups.size() < 2) return fail(ErrorCode::kInvalidArgument, "an identity classifier needs at least two identities");
+  std::vector<cv::Mat> images;
+  std::vector<int> labels;
+  for (std::size_t g = 0; g < groups.size(); ++g) {
+    if (groups[g].empty()) return fail(ErrorCode::kInvalidArgument, "identity {} has no faces to learn from", g);
+    for (const cv::Mat& face : groups[g]) {
+      images.push_back(classifier_input(face));
+      labels.push_back(static_cast<int>(g));
+    }
+  }
+  auto model = std::make_shared<Model>();
+  try {
+    model->lbph = cv::face::LBPHFaceRecognizer::create(1, 8, 8, 8);
+    model->lbph->train(images, labels);
+  } catch (const cv::Exception& e) {
+    return fail(ErrorCode::kInternal, "training the identity classifier failed: {}", e.msg);
+  }
+  IdentityClassifier classifier;
+  classifier.model_ = std::move(model);
+  return classifier;
+}
+
+int IdentityClassifier::predict(const cv::Mat& aligned_face) const {
+  int label = -1;
+  double distance = 0;
+  model_->lbph->predict(classifier_input(aligned_face), label, distance);
+  return label;
+}
+
+double IdentityClassifier::accuracy(const std::vector<std::vector<cv::Mat>>& groups) const {
+  std::size_t right = 0, total = 0;
+  for (std::size_t g = 0; g < groups.size(); ++g) {
+    for (const cv::Mat& face : groups[g]) {
+      right += predict(face) == static_cast<int>(g) ? 1 : 0;
+      ++total;
+    }
+  }
+  return total > 0 ? static_cast<double>(right) / static_cast<double>(total) : 0.0;
+}
+
+}  // namespace mirage::swap

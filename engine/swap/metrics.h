@@ -1,0 +1,58 @@
+// Quality numbers for swapped clips: image similarity, landmark fidelity and jitter, and an
+// identity classifier trained on real faces. What `mirage eval` reports.
+//
+//   double p = swap::psnr(a, b);                     // dB, 8-bit images of one size and type
+//   double s = swap::ssim(a, b);                     // [-1, 1], 1 = identical
+//   double e = swap::landmark_error(out, src);       // mean point distance / inter-ocular distance
+//   auto classifier = swap::IdentityClassifier::train({faces_a, faces_b});   // aligned BGR faces
+//   int who = classifier->predict(aligned_face);
+//
+// Pure functions are thread-safe; an IdentityClassifier is read-only after train() and its
+// predict() may run on several threads.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include <opencv2/core.hpp>
+
+#include "engine/core/error.h"
+#include "engine/face/landmarks.h"
+
+namespace mirage::swap {
+
+// Peak signal-to-noise ratio in dB over all channels (peak 255); 100 for identical images.
+double psnr(const cv::Mat& a, const cv::Mat& b);
+// Structural similarity (Wang et al. 2004): Gaussian window sigma 1.5 (11 taps), K1 0.01,
+// K2 0.03, L 255, averaged over pixels and channels.
+double ssim(const cv::Mat& a, const cv::Mat& b);
+
+// Distance between the eye centres (means of points 36-41 and 42-47), pixels.
+double inter_ocular_distance(const face::Landmarks& points);
+// Mean distance between corresponding points of a and b, divided by b's inter-ocular distance.
+double landmark_error(const face::Landmarks& a, const face::Landmarks& b);
+// Mean frame-to-frame point displacement / inter-ocular distance over consecutive pairs (pairs
+// with a missing face are skipped; an empty optional is a frame without a face). 0 for < 2.
+double landmark_jitter(const std::vector<std::optional<face::Landmarks>>& track);
+// Mean |(a_t - a_{t-1}) - (b_t - b_{t-1})| / IOD: motion of a that b does not have.
+double excess_jitter(const std::vector<std::optional<face::Landmarks>>& a,
+                     const std::vector<std::optional<face::Landmarks>>& b);
+
+// LBPH (OpenCV face module, radius 1, 8 neighbours, 8x8 grid) on grey 64x64 versions of
+// aligned faces; labels are the indices of the groups given to train().
+class IdentityClassifier {
+ public:
+  // groups[i]: aligned faces (8-bit BGR, any size) of identity i. kInvalidArgument when a
+  // group is empty or there are fewer than 2.
+  static Result<IdentityClassifier> train(const std::vector<std::vector<cv::Mat>>& groups);
+  int predict(const cv::Mat& aligned_face) const;
+  // Share of faces predicted as their group index, in [0, 1].
+  double accuracy(const std::vector<std::vector<cv::Mat>>& groups) const;
+
+ private:
+  struct Model;
+  std::shared_ptr<const Model> model_;
+};
+
+}  // namespace mirage::swap

@@ -1,0 +1,218 @@
+#include "engine/train/data_pipeline.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numbers>
+
+#include "engine/core/check.h"
+#include "engine/train/random_warp.h"
+
+namespace mirage::train {
+namespace {
+
+std::uint64_t mix(std::uint64_t x) {  // splitmix64: independent streams per batch and face
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+void allocate(IdentityBatch& batch, int count, int resolution) {
+  const auto pixels = static_cast<std::size_t>(count) * resolution * resolution;
+  batch.warped.assign(pixels * 3, 0.0f);
+  batch.target.assign(pixels * 3, 0.0f);
+  batch.hull.assign(pixels, 0.0f);
+  batch.eyes.assign(pixels, 0.0f);
+  batch.mouth.assign(pixels, 0.0f);
+}
+
+void sample_mask(const std::vector<std::uint8_t>& mask, int size, std::span<const float> xs,
+                 std::span<const float> ys, float* out) {
+  if (mask.empty()) {
+    std::fill(out, out + xs.size(), 0.0f);
+    return;
+  }
+  sample_bilinear(mask.data(), size, size, 1, xs, ys, out);
+}
+
+void fill_ellipse(TrainFace& face, double cx, double cy, double rx, double ry,
+                  const std::array<double, 3>& colour, std::vector<std::uint8_t>* mask) {
+  const int s = face.size;
+  for (int y = 0; y < s; ++y) {
+    for (int x = 0; x < s; ++x) {
+      const double dx = (x - cx) / rx, dy = (y - cy) / ry;
+      if (dx * dx + dy * dy > 1.0) continue;
+      const double shade = 1.0 - 0.25 * (dx * dx + dy * dy);
+      const auto k = static_cast<std::size_t>(y) * s + x;
+      for (int c = 0; c < 3; ++c) {
+        face.rgb[k * 3 + c] = static_cast<std::uint8_t>(std::clamp(colour[c] * shade, 0.0, 255.0));
+      }
+      if (mask != nullptr) (*mask)[k] = 255;
+    }
+  }
+}
+
+}  // namespace
+
+FaceBank synthetic_faces(int count, int size, int identity, std::uint64_t seed) {
+  MIRAGE_CHECK(count >= 0 && size >= 16);
+  FaceBank bank;
+  std::mt19937_64 rng(mix(seed * 1000003ULL + static_cast<std::uint64_t>(identity)));
+  std::uniform_real_distribution<double> u(-1.0, 1.0);
+  const std::array<double, 3> skin = identity == 0 ? std::array<double, 3>{215, 170, 140}
+                                                   : std::array<double, 3>{120, 150, 215};
+  for (int n = 0; n < count; ++n) {
+    TrainFace face;
+    face.size = size;
+    const auto pixels = static_cast<std::size_t>(size) * size;
+    face.rgb.assign(pixels * 3, 0);
+    face.hull.assign(pixels, 0);
+    face.eyes.assign(pixels, 0);
+    face.mouth.assign(pixels, 0);
+    for (std::size_t k = 0; k < pixels; ++k) {  // a vertical background gradient
+      const auto y = static_cast<double>(k / size) / size;
+      face.rgb[k * 3 + 0] = static_cast<std::uint8_t>(40 + 60 * y);
+      face.rgb[k * 3 + 1] = static_cast<std::uint8_t>(60 + 30 * y);
+      face.rgb[k * 3 + 2] = static_cast<std::uint8_t>(80);
+    }
+    const double s = size, jitter = 0.02 * s;
+    const double cx = s / 2 + jitter * u(rng), cy = s * 0.47 + jitter * u(rng);
+    const double width = (identity == 0 ? 0.22 : 0.26) * s, height = (identity == 0 ? 0.30 : 0.27) * s;
+    std::array<double, 3> tone = skin;
+    for (double& c : tone) c *= 1.0 + 0.08 * u(rng);
+    fill_ellipse(face, cx, cy, width, height, tone, &face.hull);
+    const double eye_y = cy - 0.25 * height, eye_dx = 0.4 * width, eye_r = 0.12 * width * (1 + 0.2 * u(rng));
+    for (const double ex : {cx - eye_dx, cx + eye_dx}) {
+      fill_ellipse(face, ex, eye_y, eye_r * 1.6, eye_r, {245, 245, 245}, &face.eyes);
+      fill_ellipse(face, ex + 0.3 * eye_r * u(rng), eye_y, eye_r * 0.6, eye_r * 0.6, {30, 40, 60}, nullptr);
+    }
+    const double mouth_open = 0.05 * height * (1.3 + u(rng));
+    fill_ellipse(face, cx, cy + 0.5 * height, 0.35 * width, mouth_open, {150, 40, 50}, &face.mouth);
+    bank.push_back(std::move(face));
+  }
+  return bank;
+}
+
+void augment_face(const TrainFace& face, const AugmentOptions& options, int resolution,
+                  std::mt19937_64& rng, IdentityBatch& out, int slot) {
+  std::uniform_real_distribution<double> u(-1.0, 1.0);
+  std::uniform_real_distribution<double> p(0.0, 1.0);
+  const double s = face.size;
+  // Random affine of the aligned face (original -> augmented), then the flip.
+  const double angle = options.rotation_deg * u(rng) * std::numbers::pi / 180.0;
+  const double scale = 1.0 + options.scale * u(rng);
+  const double tx = options.shift * s * u(rng), ty = options.shift * s * u(rng);
+  const double c = std::cos(angle) * scale, sn = std::sin(angle) * scale;
+  const double centre = (s - 1) / 2.0;
+  Affine augment{c, sn, (1 - c) * centre - sn * centre + tx, -sn, c, sn * centre + (1 - c) * centre + ty};
+  if (p(rng) < options.flip) augment = compose(Affine{-1, 0, s - 1, 0, 1, 0}, augment);
+  const Affine to_source = invert(augment);  // augmented -> original pixels
+
+  const WarpRegion region = model_region(resolution, face.size);
+  const double sigma = options.warp ? options.warp_sigma * region.side / 160.0 : 0.0;
+  const WarpField field = random_warp(region, sigma, rng);
+
+  const auto pixels = static_cast<std::size_t>(resolution) * resolution;
+  std::vector<float> xs(pixels), ys(pixels);
+  const auto offset = static_cast<std::size_t>(slot) * pixels;
+  for (std::size_t k = 0; k < pixels; ++k) {
+    const Point2 q = apply(to_source, {field.map_x[k], field.map_y[k]});
+    xs[k] = static_cast<float>(q.x);
+    ys[k] = static_cast<float>(q.y);
+  }
+  sample_bilinear(face.rgb.data(), face.size, face.size, 3, xs, ys, out.warped.data() + offset * 3);
+  const Affine target_to_original = compose(to_source, field.target_to_source);
+  for (int y = 0; y < resolution; ++y) {
+    for (int x = 0; x < resolution; ++x) {
+      const Point2 q = apply(target_to_original, {static_cast<double>(x), static_cast<double>(y)});
+      const auto k = static_cast<std::size_t>(y) * resolution + x;
+      xs[k] = static_cast<float>(q.x);
+      ys[k] = static_cast<float>(q.y);
+    }
+  }
+  sample_bilinear(face.rgb.data(), face.size, face.size, 3, xs, ys, out.target.data() + offset * 3);
+  sample_mask(face.hull, face.size, xs, ys, out.hull.data() + offset);
+  sample_mask(face.eyes, face.size, xs, ys, out.eyes.data() + offset);
+  sample_mask(face.mouth, face.size, xs, ys, out.mouth.data() + offset);
+
+  if (options.colour > 0) {
+    std::array<float, 3> gain{}, bias{};
+    for (int ch = 0; ch < 3; ++ch) {
+      gain[ch] = static_cast<float>(1.0 + options.colour * u(rng));
+      bias[ch] = static_cast<float>(0.5 * options.colour * u(rng));
+    }
+    for (float* image : {out.warped.data() + offset * 3, out.target.data() + offset * 3}) {
+      for (std::size_t k = 0; k < pixels * 3; ++k) {
+        image[k] = std::clamp(image[k] * gain[k % 3] + bias[k % 3], 0.0f, 1.0f);
+      }
+    }
+  }
+}
+
+TrainBatch make_batch(const FaceBank& a, const FaceBank& b, const AugmentOptions& options,
+                      int count, int resolution, std::uint64_t seed, std::int64_t index) {
+  MIRAGE_CHECK(!a.empty() && !b.empty() && count > 0);
+  TrainBatch batch;
+  batch.index = index;
+  batch.count = count;
+  batch.resolution = resolution;
+  allocate(batch.a, count, resolution);
+  allocate(batch.b, count, resolution);
+  std::mt19937_64 rng(mix(seed ^ mix(static_cast<std::uint64_t>(index))));
+  for (int side = 0; side < 2; ++side) {
+    const FaceBank& bank = side == 0 ? a : b;
+    IdentityBatch& out = side == 0 ? batch.a : batch.b;
+    std::uniform_int_distribution<std::size_t> pick(0, bank.size() - 1);
+    for (int n = 0; n < count; ++n) augment_face(bank[pick(rng)], options, resolution, rng, out, n);
+  }
+  return batch;
+}
+
+IdentityBatch plain_batch(const FaceBank& faces, int first, int count, int resolution) {
+  MIRAGE_CHECK(first >= 0 && count >= 0 && static_cast<std::size_t>(first + count) <= faces.size());
+  IdentityBatch out;
+  allocate(out, count, resolution);
+  AugmentOptions none;
+  none.warp = false;
+  none.rotation_deg = none.scale = none.shift = none.flip = none.colour = 0.0;
+  std::mt19937_64 rng(1);
+  for (int n = 0; n < count; ++n) augment_face(faces[static_cast<std::size_t>(first + n)], none, resolution, rng, out, n);
+  return out;
+}
+
+BatchPrefetcher::BatchPrefetcher(std::shared_ptr<const FaceBank> a, std::shared_ptr<const FaceBank> b,
+                                 PipelineOptions options, std::int64_t first_index)
+    : a_(std::move(a)), b_(std::move(b)), options_(options), warp_(options.augment.warp),
+      next_index_(first_index), first_index_(first_index) {
+  MIRAGE_CHECK(a_ && b_ && !a_->empty() && !b_->empty());
+  MIRAGE_CHECK(options_.threads >= 1 && options_.depth >= 1 && options_.batch >= 1);
+  const int threads = options_.threads;
+  for (int w = 0; w < threads; ++w) {
+    queues_.push_back(std::make_unique<CommandQueue<TrainBatch>>(static_cast<std::size_t>(options_.depth)));
+  }
+  for (int w = 0; w < threads; ++w) {
+    workers_.emplace_back(format("train-data-{}", w), [this, w, threads](std::stop_token stop) {
+      for (std::int64_t index = first_index_ + w; !stop.stop_requested(); index += threads) {
+        AugmentOptions augment = options_.augment;
+        augment.warp = warp_.load();
+        TrainBatch batch = make_batch(*a_, *b_, augment, options_.batch, options_.resolution,
+                                      options_.seed, index);
+        if (!queues_[static_cast<std::size_t>(w)]->push(std::move(batch), stop)) return;
+      }
+    });
+  }
+}
+
+BatchPrefetcher::~BatchPrefetcher() {
+  for (auto& queue : queues_) queue->close();
+  for (Worker& worker : workers_) worker.stop();
+}
+
+std::optional<TrainBatch> BatchPrefetcher::next(std::stop_token stop) {
+  const auto w = static_cast<std::size_t>((next_index_ - first_index_) % options_.threads);
+  auto batch = queues_[w]->pop(stop);
+  if (batch) ++next_index_;
+  return batch;
+}
+
+}  // namespace mirage::train

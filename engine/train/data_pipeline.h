@@ -1,0 +1,111 @@
+// Training data: faces in memory, their augmentation, and worker threads that build batches ahead
+// of the trainer. Standard library only (the face-set reader is engine/train/face_set_data.h).
+//
+//   auto a = std::make_shared<const FaceBank>(synthetic_faces(64, 256, 1));   // or load_face_bank()
+//   PipelineOptions options;   // batch 16, resolution 64, 1 thread, 4 batches ahead per thread
+//   BatchPrefetcher data(a, b, options, /*first_index=*/0);
+//   while (auto batch = data.next(stop)) train_on(*batch);   // batch->index counts 0, 1, 2, ...
+//
+// Batch k depends only on (seed, k, the faces, the options), never on thread timing, so a resumed
+// run sees exactly the batches an uninterrupted run would have seen.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <random>
+#include <stop_token>
+#include <vector>
+
+#include "engine/core/command_queue.h"
+#include "engine/core/worker.h"
+
+namespace mirage::train {
+
+// One aligned face (engine/face layout: size x size, coverage 0.6) and its landmark masks.
+struct TrainFace {
+  int size = 0;
+  std::vector<std::uint8_t> rgb;    // size*size*3, interleaved RGB
+  std::vector<std::uint8_t> hull;   // size*size, 255 inside the landmark hull; empty: none
+  std::vector<std::uint8_t> eyes;   // size*size; empty: none
+  std::vector<std::uint8_t> mouth;  // size*size; empty: none
+};
+using FaceBank = std::vector<TrainFace>;
+
+// Seeded, generated faces (an ellipse head, eyes, mouth, shading; identity varies the palette and
+// proportions) with exact masks: for tests and benchmarks without OpenCV or face sets.
+FaceBank synthetic_faces(int count, int size, int identity, std::uint64_t seed = 1);
+
+struct AugmentOptions {
+  bool warp = true;              // random_warp on the input
+  double warp_sigma = 5.0;       // control-point noise in 160ths of the crop side (the recipe's 5)
+  double rotation_deg = 10.0;    // random affine: rotation U(-r, r)
+  double scale = 0.05;           // scale U(1 - s, 1 + s)
+  double shift = 0.05;           // shift U(-s, s) * aligned size
+  double flip = 0.4;             // horizontal flip probability
+  double colour = 0.08;          // per-channel gain U(1 - c, 1 + c) and bias U(-c/2, c/2); 0: off
+};
+
+// One identity's part of a batch; NHWC float in [0, 1].
+struct IdentityBatch {
+  std::vector<float> warped;  // N*R*R*3: the augmented, warped input
+  std::vector<float> target;  // N*R*R*3: the augmented, similarity-aligned target
+  std::vector<float> hull;    // N*R*R: masks in target space
+  std::vector<float> eyes;
+  std::vector<float> mouth;
+};
+
+struct TrainBatch {
+  std::int64_t index = 0;
+  int count = 0;       // faces per identity
+  int resolution = 0;
+  IdentityBatch a, b;
+};
+
+// Fills one face of an IdentityBatch at position `slot` (buffers sized for the batch).
+void augment_face(const TrainFace& face, const AugmentOptions& options, int resolution,
+                  std::mt19937_64& rng, IdentityBatch& out, int slot);
+
+// A batch of `count` random faces from each bank for batch index `index`.
+TrainBatch make_batch(const FaceBank& a, const FaceBank& b, const AugmentOptions& options,
+                      int count, int resolution, std::uint64_t seed, std::int64_t index);
+
+// Unaugmented crops of faces [first, first + count) (for evaluation and previews): warped ==
+// target == the model crop.
+IdentityBatch plain_batch(const FaceBank& faces, int first, int count, int resolution);
+
+struct PipelineOptions {
+  int batch = 16;         // faces per identity
+  int resolution = 64;
+  AugmentOptions augment;
+  std::uint64_t seed = 1;
+  int threads = 1;        // worker threads
+  int depth = 3;          // batches each worker keeps ready
+};
+
+class BatchPrefetcher {
+ public:
+  // Both banks non-empty, all faces of one size (checked). Starts the workers.
+  BatchPrefetcher(std::shared_ptr<const FaceBank> a, std::shared_ptr<const FaceBank> b,
+                  PipelineOptions options, std::int64_t first_index);
+  ~BatchPrefetcher();
+  BatchPrefetcher(const BatchPrefetcher&) = delete;
+  BatchPrefetcher& operator=(const BatchPrefetcher&) = delete;
+
+  // The next batch in index order; waits while it is not built yet. nullopt when stopped.
+  std::optional<TrainBatch> next(std::stop_token stop = {});
+  // Applies to batches built from now on (a few already queued keep the old setting).
+  void set_warp(bool on) { warp_.store(on); }
+
+ private:
+  std::shared_ptr<const FaceBank> a_, b_;
+  PipelineOptions options_;
+  std::atomic<bool> warp_;
+  std::int64_t next_index_;
+  std::int64_t first_index_;
+  std::vector<std::unique_ptr<CommandQueue<TrainBatch>>> queues_;
+  std::vector<Worker> workers_;
+};
+
+}  // namespace mirage::train

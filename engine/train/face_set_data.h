@@ -1,0 +1,27 @@
+// Training faces from engine/face face sets (aligned PNGs + faceset.json): each face with its
+// landmark hull, eye and mouth masks, ready for the data pipeline. Built only with engine/face
+// (OpenCV); the model core trains on any FaceBank without it.
+//
+//   auto a = load_face_bank(project / "faces/a", /*holdout_every=*/5);
+//   if (!a) { print(a.error().to_string()); return 1; }
+//   // a->train: 4 of every 5 faces; a->held_out: every 5th (index % 5 == 4), for evaluation
+#pragma once
+
+#include <filesystem>
+
+#include "engine/core/error.h"
+#include "engine/train/data_pipeline.h"
+
+namespace mirage::train {
+
+struct FaceBankSplit {
+  FaceBank train;
+  FaceBank held_out;
+};
+
+// holdout_every: 0 keeps every face for training; N > 1 holds out faces N-1, 2N-1, ...
+// Errors: FaceSet::load's (kNotFound, kCorrupt, kUnsupported, kIo); kCorrupt for an unreadable
+// PNG or one whose size differs from its record; kInvalidArgument for a set without faces.
+Result<FaceBankSplit> load_face_bank(const std::filesystem::path& folder, int holdout_every);
+
+}  // namespace mirage::train

@@ -1,0 +1,100 @@
+#include "engine/model/faceswap_model.h"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "engine/model/autoencoder.h"
+#include "engine/model/losses.h"
+
+namespace mirage::model {
+namespace {
+
+TEST(FaceSwapModel, PresetsHaveTheDocumentedShapes) {
+  for (const auto& [name, resolution] : {std::pair{"lite", 64}, std::pair{"original", 64},
+                                         std::pair{"hd", 128}, std::pair{"tiny", 16}}) {
+    const auto preset = find_preset(name);
+    ASSERT_TRUE(preset.has_value()) << name;
+    EXPECT_EQ(preset->resolution, resolution);
+  }
+  EXPECT_FALSE(find_preset("huge").has_value());
+  EXPECT_EQ(find_preset("huge").error().code, ErrorCode::kInvalidArgument);
+}
+
+TEST(FaceSwapModel, LiteIsAboutFiveMillionParameters) {
+  torch::manual_seed(1);
+  auto lite = make_faceswap_model(*find_preset("lite"));
+  ASSERT_TRUE(lite.has_value());
+  const auto count = count_parameters(**lite);
+  EXPECT_LT(count, 5'300'000);
+  EXPECT_GT(count, 3'000'000);
+}
+
+TEST(FaceSwapModel, OriginalMatchesTheClassicSize) {
+  auto original = make_faceswap_model(*find_preset("original"));
+  ASSERT_TRUE(original.has_value());
+  const auto count = count_parameters(**original);
+  EXPECT_GT(count, 75'000'000);
+  EXPECT_LT(count, 95'000'000);
+  // FACESWAP-FACTS: about 3.8 GFLOP per face forward.
+  const double gflop = forward_flops_per_face(*find_preset("original")) / 1e9;
+  EXPECT_GT(gflop, 3.0);
+  EXPECT_LT(gflop, 4.5);
+}
+
+TEST(FaceSwapModel, DecodersGiveRgbPlusMaskInRange) {
+  torch::manual_seed(2);
+  auto model = *make_faceswap_model(*find_preset("tiny"));
+  const torch::Tensor faces = torch::rand({3, 3, 16, 16});
+  const torch::Tensor latent = model->encode(faces);
+  for (int identity = 0; identity < 2; ++identity) {
+    const torch::Tensor out = model->decode(latent, identity);
+    EXPECT_EQ(out.sizes(), (std::vector<std::int64_t>{3, 4, 16, 16}));
+    EXPECT_GE(out.min().item<float>(), 0.0f);
+    EXPECT_LE(out.max().item<float>(), 1.0f);
+  }
+  // The two decoders are different modules.
+  EXPECT_FALSE(torch::equal(model->decode(latent, 0), model->decode(latent, 1)));
+}
+
+TEST(FaceSwapModel, ChannelsLastGivesTheSameOutput) {
+  torch::manual_seed(3);
+  auto model = *make_faceswap_model(*find_preset("tiny"));
+  const torch::Tensor faces = torch::rand({2, 3, 16, 16});
+  const torch::Tensor a = model->decode(model->encode(faces), 0);
+  const torch::Tensor b =
+      model->decode(model->encode(faces.contiguous(torch::MemoryFormat::ChannelsLast)), 0);
+  EXPECT_TRUE(torch::allclose(a, b, 1e-5, 1e-5));
+}
+
+TEST(Discriminator, GivesAPatchMap) {
+  Discriminator d(8);
+  const torch::Tensor x = torch::rand({2, 3, 64, 64});
+  EXPECT_EQ(d->forward(x, x).sizes(), (std::vector<std::int64_t>{2, 1, 7, 7}));
+}
+
+TEST(Losses, DssimIsZeroForEqualImagesAndPositiveOtherwise) {
+  const torch::Tensor a = torch::rand({2, 3, 16, 16});
+  EXPECT_NEAR(dssim(a, a).item<float>(), 0.0f, 1e-5f);
+  EXPECT_GT(dssim(a, torch::rand({2, 3, 16, 16})).item<float>(), 0.1f);
+}
+
+TEST(Losses, EyePriorityWeightsErrorsInsideTheEyes) {
+  const torch::Tensor target = torch::zeros({1, 3, 8, 8});
+  torch::Tensor output = torch::zeros({1, 4, 8, 8});
+  output.index_put_({0, 0, 2, 2}, 1.0);  // one wrong pixel
+  LossTargets t{target, torch::zeros({1, 1, 8, 8}), torch::zeros({1, 1, 8, 8}), torch::zeros({1, 1, 8, 8})};
+  LossWeights w;
+  w.ssim = 0;
+  const float outside = reconstruction_loss(output, t, w).l1.item<float>();
+  t.eyes.index_put_({0, 0, 2, 2}, 1.0);
+  const float inside = reconstruction_loss(output, t, w).l1.item<float>();
+  EXPECT_NEAR(inside / outside, 1.0 + w.eyes, 1e-4);
+}
+
+TEST(Losses, PsnrOfAKnownError) {
+  const torch::Tensor a = torch::zeros({1, 3, 4, 4});
+  EXPECT_NEAR(psnr(a, a + 0.1).item<float>(), 20.0f, 1e-3f);
+}
+
+}  // namespace
+}  // namespace mirage::model

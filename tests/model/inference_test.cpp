@@ -1,0 +1,105 @@
+#include "engine/model/inference.h"
+
+#include <sstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "engine/core/file_io.h"
+#include "engine/model/checkpoint.h"
+#include "engine/model/faceswap_model.h"
+#include "engine/model/weight_snapshot.h"
+#include "tests/core/temp_dir.h"
+
+namespace mirage::model {
+namespace {
+
+std::string tiny_checkpoint(FaceSwapModel& model, std::int64_t step, const std::string& preset = "tiny") {
+  torch::serialize::OutputArchive archive, weights;
+  model->save(weights);
+  archive.write("model", weights);
+  std::ostringstream stream;
+  archive.save_to(stream);
+  CheckpointHeader header;
+  header.preset = preset;
+  header.resolution = 16;
+  header.step = step;
+  return encode_checkpoint(header, stream.str());
+}
+
+TEST(ModelCrop, MapsTheModelSquareToTheCentreOfTheAlignedCrop) {
+  EXPECT_DOUBLE_EQ(model_crop().fraction, 0.75);
+  const auto m = model_to_aligned(64, 256);
+  // Pixel edges: model [0, 64) covers aligned [32, 224); centres sit 1.5 px into each cell.
+  EXPECT_DOUBLE_EQ(m[0], 3.0);
+  EXPECT_DOUBLE_EQ(m[2] - 0.5 * m[0] + 0.5, 32.0);
+  EXPECT_DOUBLE_EQ(m[2] + 64 * m[0] - 0.5 * m[0] + 0.5, 224.0);
+}
+
+TEST(InferenceModel, LoadsACheckpointAndSwaps) {
+  TempDir dir;
+  torch::manual_seed(4);
+  auto model = *make_faceswap_model(*find_preset("tiny"));
+  ASSERT_TRUE(commit_checkpoint(dir.path(), 12, tiny_checkpoint(model, 12), 3));
+  auto loaded = InferenceModel::load(dir.path(), "cpu");
+  ASSERT_TRUE(loaded.has_value()) << loaded.error().message;
+  EXPECT_EQ((*loaded)->resolution(), 16);
+  EXPECT_EQ((*loaded)->preset(), "tiny");
+  EXPECT_EQ((*loaded)->identities(), 2);
+  EXPECT_EQ((*loaded)->step(), 12);
+  std::vector<float> faces(2 * 16 * 16 * 3, 0.5f);
+  auto out = (*loaded)->swap(faces, 2, 1);
+  ASSERT_TRUE(out.has_value());
+  EXPECT_EQ(out->rgb.size(), faces.size());
+  EXPECT_EQ(out->mask.size(), 2u * 16 * 16);
+  // Same numbers as the module itself (NHWC in, NHWC out).
+  const torch::Tensor x = torch::full({2, 3, 16, 16}, 0.5f);
+  const torch::Tensor y = model->decode(model->encode(x), 1).permute({0, 2, 3, 1}).contiguous();
+  EXPECT_NEAR(y.index({0, 3, 5, 1}).item<float>(), out->rgb[(3 * 16 + 5) * 3 + 1], 1e-5);
+  EXPECT_NEAR(y.index({1, 7, 2, 3}).item<float>(), out->mask[16 * 16 + 7 * 16 + 2], 1e-5);
+  EXPECT_FALSE((*loaded)->swap(faces, 3, 1).has_value());
+  EXPECT_FALSE((*loaded)->swap(faces, 2, 2).has_value());
+}
+
+TEST(InferenceModel, RefusesMissingForeignAndDamagedFiles) {
+  TempDir dir;
+  EXPECT_EQ(InferenceModel::load(dir.path() / "none", "cpu").error().code, ErrorCode::kNotFound);
+  ASSERT_TRUE(write_file_atomic(dir.path() / "foreign.mirage", "PK junk"));
+  EXPECT_EQ(InferenceModel::load(dir.path() / "foreign.mirage", "cpu").error().code, ErrorCode::kCorrupt);
+  // A valid header around a payload that is not a torch archive.
+  CheckpointHeader header;
+  header.preset = "tiny";
+  header.resolution = 16;
+  ASSERT_TRUE(write_file_atomic(dir.path() / "bad.mirage", encode_checkpoint(header, "not an archive")));
+  const auto bad = InferenceModel::load(dir.path() / "bad.mirage", "cpu");
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().code, ErrorCode::kCorrupt);
+  EXPECT_EQ(bad.error().message.find('\n'), std::string::npos);
+}
+
+TEST(InferenceModel, UpdateFromASnapshotWhileOtherThreadsSwap) {
+  torch::manual_seed(5);
+  auto trained = *make_faceswap_model(*find_preset("tiny"));
+  const WeightSnapshot first = take_snapshot(*trained, 1);
+  auto model = InferenceModel::from_snapshot(first, "cpu");
+  ASSERT_TRUE(model.has_value());
+  std::vector<float> faces(16 * 16 * 3, 0.25f);
+  const auto before = (*model)->swap(faces, 1, 0)->rgb;
+  {
+    const torch::NoGradGuard no_grad;
+    for (auto& p : trained->parameters()) p.add_(0.05);
+  }
+  std::atomic<bool> done{false};
+  std::thread reader([&] {
+    while (!done.load()) ASSERT_TRUE((*model)->swap(faces, 1, 0).has_value());
+  });
+  ASSERT_TRUE((*model)->update(take_snapshot(*trained, 2)));
+  done.store(true);
+  reader.join();
+  EXPECT_EQ((*model)->step(), 2);
+  EXPECT_NE((*model)->swap(faces, 1, 0)->rgb, before);
+}
+
+}  // namespace
+}  // namespace mirage::model

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# `mirage convert` and `mirage eval` on bad input, as a user runs them: one line on stderr,
+# a non-zero exit, and no file left under the output name.
+# Usage: cli_e2e.sh <mirage binary> <source dir>. Exit 77 (skipped) without data/Megamind.avi.
+set -uo pipefail
+mirage=$1
+clip=$2/data/Megamind.avi
+[ -s "$clip" ] || { echo "skipped: $clip is missing (tools/setup copies it)"; exit 77; }
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+failures=0
+check() {  # check <description> <command...>: the command must succeed
+  local what=$1; shift
+  if "$@"; then echo "ok   $what"; else echo "FAIL $what"; failures=$((failures + 1)); fi
+}
+one_line() { test "$(wc -l <"$work/err")" -eq 1 && grep -q "$1" "$work/err"; }
+
+"$mirage" convert --input "$clip" 2>"$work/err"
+check "convert without --output exits 2" test $? -eq 2
+
+"$mirage" convert --project "$work/nope" --input "$clip" --output "$work/out.mp4" 2>"$work/err"
+check "a missing project exits 1" test $? -eq 1
+check "  with one line naming it" one_line "no such project"
+
+mkdir -p "$work/project"
+"$mirage" convert --project "$work/project" --input "$clip" --output "$work/out.mp4" 2>"$work/err"
+check "a project without a model exits 1" test $? -eq 1
+check "  with one line" test "$(grep -vc '^\[warn\]' "$work/err")" -eq 1
+check "  and makes no file" test ! -e "$work/out.mp4"
+
+"$mirage" convert --project "$work/project" --input "$clip" --output "$work/out.mp4" --to c 2>"$work/err"
+check "an identity that does not exist exits 1" test $? -eq 1
+check "  with one line naming it" one_line "identity 'c' does not exist"
+
+printf 'keep' >"$work/exists.mp4"
+"$mirage" convert --project "$work/project" --input "$clip" --output "$work/exists.mp4" 2>"$work/err"
+check "an existing output without --overwrite exits 1" test $? -eq 1
+check "  with one line saying so" one_line "pass --overwrite"
+check "  and the file is untouched" test "$(cat "$work/exists.mp4")" = keep
+
+"$mirage" convert --project "$work/project" --input "$clip" --output "$work/out.mp4" --opacity 2 2>"$work/err"
+check "an option out of range exits 2" test $? -eq 2
+
+"$mirage" eval --project "$work/project" --source "$clip" --clip "$work/missing.mp4" --no-model 2>"$work/err"
+check "eval of a missing clip exits 1" test $? -eq 1
+check "  with one line" test "$(wc -l <"$work/err")" -eq 1
+
+# A tiny model (two steps on generated faces) converts a short clip: 30 frames of Megamind.avi
+# (frame 0 is black) and 6 grey ones, with the source's audio.
+"$mirage" train --project "$work/project" --synthetic 8 --steps 2 --batch 2 --save-every 2 --quiet >/dev/null 2>&1
+check "a tiny model trains" test $? -eq 0
+ffmpeg -v error -i "$clip" -vf trim=end_frame=30,tpad=stop=6:stop_mode=add:color=gray -t 1.55 \
+       -c:v ffv1 -c:a aac "$work/short.mkv" 2>/dev/null
+"$mirage" convert --project "$work/project" --input "$work/short.mkv" --output "$work/out.mp4" --json --quiet \
+  >"$work/convert.json" 2>"$work/err"
+check "convert exits 0" test $? -eq 0
+check "  and says nothing on stderr but the source's frame-count note" test -z "$(grep -v "decoding stopped at frame 36" "$work/err")"
+check "  writes every frame" grep -q '"frames_written": 36' "$work/convert.json"
+check "  and counts the frames without a face" grep -Eq '"frames_without_faces": ([7-9]|[1-9][0-9])' "$work/convert.json"
+probe() { ffprobe -v error "$@" -of default=nw=1:nk=1 "$work/out.mp4"; }
+check "  the clip has 36 frames" test "$(probe -select_streams v:0 -count_frames -show_entries stream=nb_read_frames)" = 36
+check "  at the input's frame rate" test "$(probe -select_streams v:0 -show_entries stream=r_frame_rate)" = 24000/1001
+check "  at the input's size" test "$(probe -select_streams v:0 -show_entries stream=width,height | tr '\n' x)" = 720x528x
+check "  with the source's audio" test "$(probe -select_streams a:0 -show_entries stream=codec_name)" = aac
+check "  and the synthetic tag" bash -c "ffprobe -v error -show_entries format_tags=comment -of default=nw=1:nk=1 '$work/out.mp4' | grep -q '^synthetic: made with Mirage .*, model lite$'"
+
+"$mirage" convert --project "$work/project" --input "$work/short.mkv" --output "$work/out.mp4" --to a --overwrite --no-label --quiet 2>"$work/err"
+check "--overwrite replaces the clip" test $? -eq 0
+
+printf 'RIFF not a video' >"$work/corrupt.avi"
+"$mirage" convert --project "$work/project" --input "$work/corrupt.avi" --output "$work/bad.mp4" 2>"$work/err"
+check "a corrupt video exits 1" test $? -eq 1
+check "  with one line" test "$(wc -l <"$work/err")" -eq 1
+check "  and makes no file" test ! -e "$work/bad.mp4"
+
+check "no temporary file is left anywhere" test -z "$(find "$work" -name '*.partial-*')"
+exit $((failures > 0))

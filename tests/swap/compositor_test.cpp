@@ -1,0 +1,245 @@
+#include "engine/swap/compositor.h"
+
+#include <gtest/gtest.h>
+
+#include <opencv2/imgproc.hpp>
+
+namespace mirage::swap {
+namespace {
+
+constexpr int kSide = 128;
+
+CompositeOptions plain() {
+  CompositeOptions o;
+  o.feather_px = 0;
+  o.border_fade = 0;
+  o.colour = ColourTransfer::kNone;
+  return o;
+}
+
+FaceLayer square_layer(cv::Rect square, cv::Matx23d to_frame = {1, 0, 0, 0, 1, 0}) {
+  FaceLayer layer;
+  layer.face = cv::Mat(kSide, kSide, CV_32FC3, cv::Scalar(0.2, 0.5, 0.8));
+  layer.hull_mask = cv::Mat::zeros(kSide, kSide, CV_8UC1);
+  layer.hull_mask(square).setTo(255);
+  layer.face_to_frame = to_frame;
+  return layer;
+}
+
+cv::Rect support(const cv::Mat& mask, float threshold = 0.5f) {
+  cv::Mat on = mask > threshold;
+  return cv::boundingRect(on);
+}
+
+TEST(Mask, ErodeAndDilateMoveASquaresEdges) {
+  const FaceLayer layer = square_layer({30, 30, 60, 60});
+  CompositeOptions o = plain();
+  EXPECT_EQ(support(prepare_mask(layer, o)), cv::Rect(30, 30, 60, 60));
+  o.erode_px = 10;
+  const cv::Mat eroded = prepare_mask(layer, o);
+  EXPECT_EQ(support(eroded), cv::Rect(40, 40, 40, 40));
+  EXPECT_EQ(cv::countNonZero(eroded), 40 * 40);
+  o.erode_px = -5;
+  EXPECT_EQ(support(prepare_mask(layer, o)), cv::Rect(25, 25, 70, 70));
+}
+
+TEST(Mask, PerSideErosionMovesOnlyThatSide) {
+  const FaceLayer layer = square_layer({30, 30, 60, 60});
+  CompositeOptions o = plain();
+  o.erode_top_px = 7;
+  EXPECT_EQ(support(prepare_mask(layer, o)), cv::Rect(30, 37, 60, 53));
+  o = plain();
+  o.erode_bottom_px = 4;
+  o.erode_left_px = 3;
+  o.erode_right_px = 5;
+  EXPECT_EQ(support(prepare_mask(layer, o)), cv::Rect(33, 30, 52, 56));
+}
+
+TEST(Mask, FeatherIsASymmetricRampAcrossAStraightEdge) {
+  FaceLayer layer = square_layer({0, 0, 64, kSide});  // left half on
+  CompositeOptions o = plain();
+  o.feather_px = 10;
+  const cv::Mat m = prepare_mask(layer, o);
+  const int y = kSide / 2;
+  EXPECT_NEAR(m.at<float>(y, 63) + m.at<float>(y, 64), 1.0f, 1e-4f);  // symmetric about the edge
+  EXPECT_NEAR(m.at<float>(y, 63), 0.5f + 0.5f * (m.at<float>(y, 63) - m.at<float>(y, 64)), 1e-4f);
+  for (int x = 40; x < 90; ++x) EXPECT_GE(m.at<float>(y, x), m.at<float>(y, x + 1) - 1e-6f);
+  EXPECT_NEAR(m.at<float>(y, 40), 1.0f, 1e-3f);
+  EXPECT_NEAR(m.at<float>(y, 90), 0.0f, 1e-3f);
+  EXPECT_GT(m.at<float>(y, 58), 0.8f);
+  EXPECT_LT(m.at<float>(y, 58), 0.99f);
+}
+
+TEST(Mask, FadesToZeroAtTheCropBorder) {
+  FaceLayer layer = square_layer({0, 0, kSide, kSide});
+  CompositeOptions o = plain();
+  o.border_fade = 0.1;
+  const cv::Mat m = prepare_mask(layer, o);
+  for (int i = 0; i < kSide; ++i) {
+    EXPECT_EQ(m.at<float>(0, i), 0.0f);
+    EXPECT_EQ(m.at<float>(kSide - 1, i), 0.0f);
+    EXPECT_EQ(m.at<float>(i, 0), 0.0f);
+    EXPECT_EQ(m.at<float>(i, kSide - 1), 0.0f);
+  }
+  EXPECT_EQ(m.at<float>(kSide / 2, kSide / 2), 1.0f);
+  EXPECT_NEAR(m.at<float>(kSide / 2, 6), 6 / (0.1 * kSide), 1e-5);
+}
+
+TEST(Mask, LearnedMaskMultipliesTheHull) {
+  FaceLayer layer = square_layer({0, 0, 64, kSide});
+  layer.learned_mask = cv::Mat(kSide, kSide, CV_32FC1, cv::Scalar(0.5f));
+  const cv::Mat m = prepare_mask(layer, plain());
+  EXPECT_FLOAT_EQ(m.at<float>(10, 10), 0.5f);
+  EXPECT_FLOAT_EQ(m.at<float>(10, 100), 0.0f);
+}
+
+TEST(Placement, ScaleAndOffsetActAboutTheCropCentre) {
+  CompositeOptions o = plain();
+  o.face_scale = 0.5;
+  o.offset_x = 0.25;
+  const cv::Matx23d m = placed_face_to_frame({2, 0, 100, 0, 2, 50}, kSide, o);
+  const double c = (kSide - 1) / 2.0;
+  // The crop centre lands where the crop centre + offset would have without scaling.
+  EXPECT_NEAR(m(0, 0) * c + m(0, 2), 2 * (c + 0.25 * kSide) + 100, 1e-9);
+  EXPECT_NEAR(m(1, 1) * c + m(1, 2), 2 * c + 50, 1e-9);
+  EXPECT_NEAR(m(0, 0), 1.0, 1e-12);
+}
+
+cv::Mat test_frame() {
+  cv::Mat frame(200, 240, CV_8UC3);
+  cv::randu(frame, cv::Scalar::all(0), cv::Scalar::all(255));
+  return frame;
+}
+
+TEST(Composite, OpacityZeroLeavesTheFrameUnchanged) {
+  const cv::Mat frame = test_frame();
+  cv::Mat out = frame.clone();
+  FaceLayer layer = square_layer({0, 0, kSide, kSide}, {1, 0, 40, 0, 1, 30});
+  CompositeOptions o;  // defaults: feather, fade, RCT
+  o.opacity = 0;
+  o.sharpen_amount = 1.5;
+  composite(out, layer, o);
+  EXPECT_EQ(cv::norm(out, frame, cv::NORM_INF), 0.0);
+}
+
+TEST(Composite, OpacityOneWithAFullMaskGivesTheWarpedFace) {
+  const cv::Mat frame = test_frame();
+  cv::Mat out = frame.clone();
+  FaceLayer layer = square_layer({0, 0, kSide, kSide}, {1, 0, 40, 0, 1, 30});
+  cv::randu(layer.face, cv::Scalar::all(0), cv::Scalar::all(1));
+  const CompositeResult r = composite(out, layer, plain());
+  cv::Mat face8;
+  layer.face.convertTo(face8, CV_8U, 255.0);
+  EXPECT_LE(cv::norm(out(cv::Rect(40, 30, kSide, kSide)), face8, cv::NORM_INF), 1.0);
+  // Outside the face the frame is untouched.
+  cv::Mat outside_mask(frame.size(), CV_8U, cv::Scalar(255));
+  outside_mask(cv::Rect(40, 30, kSide, kSide)).setTo(0);
+  EXPECT_EQ(cv::norm(out, frame, cv::NORM_INF, outside_mask), 0.0);
+  EXPECT_TRUE((r.region & cv::Rect(40, 30, kSide, kSide)) == cv::Rect(40, 30, kSide, kSide));
+}
+
+TEST(Composite, HalfOpacityIsTheMidpoint) {
+  cv::Mat frame(160, 160, CV_8UC3, cv::Scalar(100, 100, 100));
+  FaceLayer layer = square_layer({0, 0, kSide, kSide}, {1, 0, 16, 0, 1, 16});
+  layer.face.setTo(cv::Scalar(1.0, 1.0, 1.0));
+  CompositeOptions o = plain();
+  o.opacity = 0.5;
+  composite(frame, layer, o);
+  EXPECT_EQ(frame.at<cv::Vec3b>(80, 80), cv::Vec3b(178, 178, 178));  // 100*0.5 + 255*0.5 = 177.5
+  EXPECT_EQ(frame.at<cv::Vec3b>(4, 4), cv::Vec3b(100, 100, 100));
+}
+
+TEST(Composite, OffFrameFaceChangesNothing) {
+  cv::Mat frame = test_frame();
+  const cv::Mat before = frame.clone();
+  const CompositeResult r = composite(frame, square_layer({0, 0, kSide, kSide}, {1, 0, 1000, 0, 1, 0}), plain());
+  EXPECT_TRUE(r.region.empty());
+  EXPECT_EQ(cv::norm(frame, before, cv::NORM_INF), 0.0);
+}
+
+TEST(Colour, RctMovesTheLabMeanAndStdToTheTarget) {
+  cv::Mat face(64, 64, CV_32FC3), target(64, 64, CV_32FC3);
+  cv::RNG rng(7);
+  rng.fill(face, cv::RNG::NORMAL, cv::Scalar(0.45, 0.5, 0.55), cv::Scalar(0.05, 0.05, 0.05));
+  rng.fill(target, cv::RNG::NORMAL, cv::Scalar(0.35, 0.45, 0.6), cv::Scalar(0.08, 0.06, 0.07));
+  cv::min(cv::max(face, 0.0), 1.0, face);
+  cv::min(cv::max(target, 0.0), 1.0, target);
+  cv::Mat weights(64, 64, CV_32FC1, cv::Scalar(1.0f));
+  weights(cv::Rect(0, 0, 64, 16)).setTo(0.0f);  // statistics only where the weights are
+  const cv::Mat out = transfer_colour(face, target, weights, ColourTransfer::kRct);
+  cv::Mat out_lab, target_lab;
+  cv::cvtColor(out, out_lab, cv::COLOR_BGR2Lab);
+  cv::cvtColor(target, target_lab, cv::COLOR_BGR2Lab);
+  cv::Scalar mo, so, mt, st;
+  weighted_mean_std(out_lab, weights, mo, so);
+  weighted_mean_std(target_lab, weights, mt, st);
+  // Lab units (L in [0, 100]); the small remainder is the clip to [0, 1] of out-of-gamut pixels.
+  for (int c = 0; c < 3; ++c) {
+    EXPECT_NEAR(mo[c], mt[c], 0.25) << "channel " << c;
+    EXPECT_NEAR(so[c], st[c], 0.25) << "channel " << c;
+  }
+}
+
+TEST(Colour, MeanAndHistogramModesMoveTheMeans) {
+  cv::Mat face(32, 32, CV_32FC3), target(32, 32, CV_32FC3);
+  cv::RNG rng(3);
+  rng.fill(face, cv::RNG::UNIFORM, cv::Scalar::all(0.2), cv::Scalar::all(0.4));
+  rng.fill(target, cv::RNG::UNIFORM, cv::Scalar::all(0.5), cv::Scalar::all(0.8));
+  const cv::Mat weights(32, 32, CV_32FC1, cv::Scalar(1.0f));
+  cv::Scalar mt, st, m, s;
+  weighted_mean_std(target, weights, mt, st);
+  for (ColourTransfer mode : {ColourTransfer::kMean, ColourTransfer::kHistogram}) {
+    weighted_mean_std(transfer_colour(face, target, weights, mode), weights, m, s);
+    for (int c = 0; c < 3; ++c) EXPECT_NEAR(m[c], mt[c], 0.01) << to_string(mode);
+  }
+  weighted_mean_std(transfer_colour(face, target, weights, ColourTransfer::kHistogram), weights, m, s);
+  for (int c = 0; c < 3; ++c) EXPECT_NEAR(s[c], st[c], 0.01);
+}
+
+TEST(Sharpen, LeavesFlatRegionsAndUnmaskedPixelsAlone) {
+  cv::Mat image(64, 64, CV_8UC3, cv::Scalar(90, 120, 150));
+  image(cv::Rect(32, 0, 32, 64)).setTo(cv::Scalar(30, 40, 50));
+  const cv::Mat before = image.clone();
+  cv::Mat mask(64, 64, CV_32FC1, cv::Scalar(1.0f));
+  mask(cv::Rect(0, 0, 64, 8)).setTo(0.0f);
+  sharpen(image, mask, 1.5, 1.0);
+  // Far from the edge nothing changes; at the edge the contrast grows; masked-off rows stay.
+  EXPECT_EQ(image.at<cv::Vec3b>(30, 10), before.at<cv::Vec3b>(30, 10));
+  EXPECT_EQ(image.at<cv::Vec3b>(30, 50), before.at<cv::Vec3b>(30, 50));
+  EXPECT_GT(image.at<cv::Vec3b>(30, 31)[0], before.at<cv::Vec3b>(30, 31)[0]);
+  EXPECT_LT(image.at<cv::Vec3b>(30, 32)[0], before.at<cv::Vec3b>(30, 32)[0]);
+  EXPECT_EQ(cv::norm(image(cv::Rect(0, 0, 64, 8)), before(cv::Rect(0, 0, 64, 8)), cv::NORM_INF), 0.0);
+}
+
+TEST(Composite, SharpeningAFlatFaceChangesNothingAndSeamlessRuns) {
+  cv::Mat frame(200, 200, CV_8UC3, cv::Scalar(80, 90, 100));
+  FaceLayer layer = square_layer({20, 20, 88, 88}, {1, 0, 30, 0, 1, 30});
+  layer.face.setTo(cv::Scalar(80 / 255.0, 90 / 255.0, 100 / 255.0));
+  CompositeOptions o;
+  o.colour = ColourTransfer::kNone;
+  o.sharpen_amount = 2.0;
+  const cv::Mat before = frame.clone();
+  composite(frame, layer, o);
+  EXPECT_LE(cv::norm(frame, before, cv::NORM_INF), 1.0);
+  o.blend = BlendMode::kSeamless;
+  o.colour = ColourTransfer::kRct;
+  const CompositeResult r = composite(frame, layer, o);
+  EXPECT_FALSE(r.region.empty());
+  EXPECT_LE(cv::norm(frame, before, cv::NORM_INF), 2.0);
+}
+
+TEST(Options, ValidateNamesTheBadOption) {
+  CompositeOptions o;
+  EXPECT_TRUE(validate(o));
+  o.opacity = 1.5;
+  EXPECT_NE(validate(o).error().message.find("opacity"), std::string::npos);
+  o = {};
+  o.face_scale = 3;
+  EXPECT_FALSE(validate(o));
+  EXPECT_EQ(*parse_colour_transfer("hist"), ColourTransfer::kHistogram);
+  EXPECT_FALSE(parse_colour_transfer("lct"));
+  EXPECT_EQ(*parse_blend_mode("seamless"), BlendMode::kSeamless);
+}
+
+}  // namespace
+}  // namespace mirage::swap

@@ -1,0 +1,131 @@
+#include "engine/train/random_warp.h"
+
+#include <cmath>
+
+#include <gtest/gtest.h>
+
+#include "engine/train/data_pipeline.h"
+
+namespace mirage::train {
+namespace {
+
+TEST(Umeyama, RecoversASimilarity) {
+  const Affine truth{1.2 * std::cos(0.3), -1.2 * std::sin(0.3), 5.0, 1.2 * std::sin(0.3), 1.2 * std::cos(0.3), -7.0};
+  std::vector<Point2> from, to;
+  for (int i = 0; i < 6; ++i) {
+    from.push_back({i * 3.0 + 1, i * i * 0.5});
+    to.push_back(apply(truth, from.back()));
+  }
+  const Affine fit = umeyama(from, to);
+  for (std::size_t k = 0; k < 6; ++k) EXPECT_NEAR(fit[k], truth[k], 1e-9);
+  const Affine back = compose(invert(fit), fit);
+  EXPECT_NEAR(back[0], 1.0, 1e-12);
+  EXPECT_NEAR(back[2], 0.0, 1e-12);
+}
+
+TEST(RandomWarp, SigmaZeroIsTheIdentityOnTheRegion) {
+  const WarpRegion region{48.0, 48.0, 160.0, 64};  // the recipe's 160 px centre of 256, at 64 px
+  std::mt19937_64 rng(1);
+  const WarpField field = random_warp(region, 0.0, rng);
+  for (int y = 0; y < 64; y += 7) {
+    for (int x = 0; x < 64; x += 5) {
+      const auto k = static_cast<std::size_t>(y * 64 + x);
+      EXPECT_NEAR(field.map_x[k], 48.0 + 2.5 * x, 1e-4);
+      EXPECT_NEAR(field.map_y[k], 48.0 + 2.5 * y, 1e-4);
+      const Point2 t = apply(field.target_to_source, {double(x), double(y)});
+      EXPECT_NEAR(t.x, field.map_x[k], 1e-4);
+      EXPECT_NEAR(t.y, field.map_y[k], 1e-4);
+    }
+  }
+}
+
+TEST(RandomWarp, ControlPointsLandOnTheLatticeAndTheTargetIsTheirSimilarity) {
+  const WarpRegion region{48.0, 48.0, 160.0, 64};
+  std::mt19937_64 rng(123);
+  const WarpField field = random_warp(region, 5.0, rng);
+  std::vector<Point2> lattice, points(field.points.begin(), field.points.end());
+  double spread = 0;
+  for (int i = 0; i < 5; ++i) {
+    for (int j = 0; j < 5; ++j) {
+      lattice.push_back({16.0 * j, 16.0 * i});
+      const Point2& p = field.points[static_cast<std::size_t>(i * 5 + j)];
+      spread += std::hypot(p.x - (48 + 40.0 * j), p.y - (48 + 40.0 * i));
+      if (i < 4 && j < 4) {  // interior lattice points are exactly the control points
+        const auto k = static_cast<std::size_t>(16 * i * 64 + 16 * j);
+        EXPECT_NEAR(field.map_x[k], p.x, 1e-3);
+        EXPECT_NEAR(field.map_y[k], p.y, 1e-3);
+      }
+    }
+  }
+  EXPECT_GT(spread / 25, 2.0);  // sigma 5 moves points by ~6 px on average
+  EXPECT_LT(spread / 25, 12.0);
+  const Affine expected = invert(umeyama(points, lattice));
+  for (std::size_t k = 0; k < 6; ++k) EXPECT_NEAR(field.target_to_source[k], expected[k], 1e-9);
+}
+
+TEST(RandomWarp, FixedSeedsGiveFixedFields) {
+  const WarpRegion region = model_region(64, 256);
+  std::mt19937_64 a(9), b(9), c(10);
+  const WarpField fa = random_warp(region, 3.0, a);
+  const WarpField fb = random_warp(region, 3.0, b);
+  const WarpField fc = random_warp(region, 3.0, c);
+  EXPECT_EQ(fa.map_x, fb.map_x);
+  EXPECT_EQ(fa.target_to_source, fb.target_to_source);
+  EXPECT_NE(fa.map_x, fc.map_x);
+}
+
+TEST(RandomWarp, ModelRegionIsTheInferenceCrop) {
+  const WarpRegion region = model_region(64, 256);
+  EXPECT_DOUBLE_EQ(region.side, 192.0);
+  EXPECT_DOUBLE_EQ(region.x0, 33.0);  // centre of the first 3-px cell starting at 32
+}
+
+TEST(Augment, WithoutAugmentationWarpedEqualsTarget) {
+  const FaceBank faces = synthetic_faces(2, 64, 0);
+  const IdentityBatch plain = plain_batch(faces, 0, 2, 16);
+  EXPECT_EQ(plain.warped, plain.target);
+  float hull = 0;
+  for (const float v : plain.hull) hull += v;
+  EXPECT_GT(hull, 16.0f);  // the head's hull is inside the crop
+}
+
+TEST(Augment, WarpMovesPixelsButKeepsTheTargetAligned) {
+  const FaceBank faces = synthetic_faces(1, 128, 1);
+  AugmentOptions warp_only;
+  warp_only.rotation_deg = warp_only.scale = warp_only.shift = warp_only.flip = warp_only.colour = 0.0;
+  const TrainBatch batch = make_batch(faces, faces, warp_only, 1, 32, 5, 0);
+  const IdentityBatch plain = plain_batch(faces, 0, 1, 32);
+  double warped_diff = 0, target_diff = 0;
+  for (std::size_t k = 0; k < plain.target.size(); ++k) {
+    warped_diff += std::abs(batch.a.warped[k] - plain.target[k]);
+    target_diff += std::abs(batch.a.target[k] - plain.target[k]);
+  }
+  EXPECT_GT(warped_diff, 0.0);
+  // The target is a near-identity similarity of the plain crop: much closer than the warp.
+  EXPECT_LT(target_diff, warped_diff);
+}
+
+TEST(Pipeline, BatchesDependOnlyOnSeedAndIndex) {
+  auto a = std::make_shared<const FaceBank>(synthetic_faces(6, 64, 0));
+  auto b = std::make_shared<const FaceBank>(synthetic_faces(6, 64, 1));
+  PipelineOptions options;
+  options.batch = 2;
+  options.resolution = 16;
+  options.seed = 3;
+  options.threads = 1;
+  BatchPrefetcher one(a, b, options, 5);
+  options.threads = 3;
+  BatchPrefetcher three(a, b, options, 5);
+  for (int k = 0; k < 5; ++k) {
+    const auto x = one.next();
+    const auto y = three.next();
+    ASSERT_TRUE(x && y);
+    EXPECT_EQ(x->index, 5 + k);
+    EXPECT_EQ(y->index, 5 + k);
+    EXPECT_EQ(x->a.warped, y->a.warped);
+    EXPECT_EQ(x->b.target, y->b.target);
+  }
+}
+
+}  // namespace
+}  // namespace mirage::train

@@ -1,0 +1,213 @@
+#include "engine/train/trainer.h"
+
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "engine/core/file_io.h"
+#include "engine/model/checkpoint.h"
+#include "engine/model/inference.h"
+#include "engine/model/weight_snapshot.h"
+#include "tests/core/temp_dir.h"
+
+namespace mirage::train {
+namespace {
+
+struct Faces {
+  std::shared_ptr<const FaceBank> a = std::make_shared<const FaceBank>(synthetic_faces(6, 64, 0));
+  std::shared_ptr<const FaceBank> b = std::make_shared<const FaceBank>(synthetic_faces(6, 64, 1));
+};
+
+TrainerOptions tiny(std::int64_t steps) {
+  TrainerOptions o;
+  o.preset = "tiny";
+  o.batch = 4;
+  o.device = "cpu";
+  o.precision = "fp32";
+  o.max_steps = steps;
+  o.warmup_steps = 0;
+  o.schedule = "constant";
+  o.learning_rate = 3e-3;
+  o.save_every = 0;
+  o.log_every = 1;
+  return o;
+}
+
+std::unique_ptr<Trainer> run_to_end(const TrainerOptions& options, const Faces& faces) {
+  auto trainer = Trainer::create(options, faces.a, faces.b);
+  EXPECT_TRUE(trainer.has_value()) << trainer.error().message;
+  (*trainer)->start();
+  const Status result = (*trainer)->wait();
+  EXPECT_TRUE(result.has_value()) << result.error().message;
+  return std::move(*trainer);
+}
+
+// Spins (no sleeping, no clock) until the trainer's published stats satisfy `done`.
+template <class Predicate>
+TrainerStats wait_for(const Trainer& trainer, Predicate done) {
+  for (;;) {
+    const TrainerStats s = trainer.stats();
+    if (done(s) || s.finished) return s;
+    std::this_thread::yield();
+  }
+}
+
+TEST(Trainer, TinyModelOverfitsAFewGeneratedFaces) {
+  Faces faces;
+  TrainerOptions o = tiny(150);
+  o.augment = AugmentOptions{};
+  o.augment.warp = false;
+  o.augment.rotation_deg = o.augment.scale = o.augment.shift = o.augment.flip = o.augment.colour = 0;
+  o.weights.ssim = 0;
+  auto trainer = run_to_end(o, faces);
+  const TrainerStats s = trainer->stats();
+  EXPECT_EQ(s.step, 150);
+  EXPECT_LT(s.l1, 0.08);  // starts near 0.25 (sigmoid at 0.5 against the faces)
+  EXPECT_EQ(s.rejected_steps, 0);
+}
+
+TEST(Trainer, RefusesBadInputWithOneLine) {
+  Faces faces;
+  auto few = std::make_shared<const FaceBank>(synthetic_faces(2, 64, 0));
+  auto e = Trainer::create(tiny(1), few, faces.b);
+  ASSERT_FALSE(e.has_value());
+  EXPECT_EQ(e.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(e.error().message.find("at least"), std::string::npos);
+  auto mixed = std::make_shared<FaceBank>(synthetic_faces(4, 64, 0));
+  mixed->push_back(synthetic_faces(1, 32, 0).front());
+  EXPECT_EQ(Trainer::create(tiny(1), mixed, faces.b).error().code, ErrorCode::kInvalidArgument);
+  TrainerOptions cuda = tiny(1);
+  cuda.device = "cuda";
+  const auto no_cuda = Trainer::create(cuda, faces.a, faces.b);
+  if (!no_cuda) {
+    EXPECT_EQ(no_cuda.error().message.find('\n'), std::string::npos);
+  }
+}
+
+TEST(Trainer, CheckpointRoundTripIsBitExact) {
+  Faces faces;
+  TempDir dir;
+  TrainerOptions o = tiny(3);
+  o.model_dir = dir.path();
+  run_to_end(o, faces);
+  const auto file = dir.path() / model::checkpoint_file_name(3);
+  const auto first = read_file(file);
+  ASSERT_TRUE(first.has_value());
+  // Resume at the limit: nothing to train, saves the restored state again.
+  run_to_end(o, faces);
+  const auto second = read_file(file);
+  ASSERT_TRUE(second.has_value());
+  EXPECT_TRUE(*first == *second);
+}
+
+TEST(Trainer, ResumeContinuesExactlyWhereTrainingStopped) {
+  Faces faces;
+  TempDir straight, split;
+  TrainerOptions o = tiny(6);
+  o.model_dir = straight.path();
+  run_to_end(o, faces);
+  o.model_dir = split.path();
+  o.max_steps = 3;
+  run_to_end(o, faces);
+  o.max_steps = 6;
+  run_to_end(o, faces);
+  const auto a = model::load_checkpoint(straight.path());
+  const auto b = model::load_checkpoint(split.path());
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(a->header.step, 6);
+  EXPECT_EQ(b->header.step, 6);
+  EXPECT_TRUE(a->payload == b->payload);
+}
+
+TEST(Trainer, OtherPresetAndForeignCheckpointsAreRefused) {
+  Faces faces;
+  TempDir dir;
+  TrainerOptions o = tiny(1);
+  o.model_dir = dir.path();
+  run_to_end(o, faces);
+  TrainerOptions lite = o;
+  lite.preset = "lite";
+  const auto other = Trainer::create(lite, faces.a, faces.b);
+  ASSERT_FALSE(other.has_value());
+  EXPECT_NE(other.error().message.find("preset 'tiny'"), std::string::npos);
+  ASSERT_TRUE(write_file_atomic(dir.path() / model::checkpoint_file_name(9), "foreign bytes"));
+  const auto foreign = Trainer::create(o, faces.a, faces.b);
+  ASSERT_FALSE(foreign.has_value());
+  EXPECT_EQ(foreign.error().code, ErrorCode::kCorrupt);
+  // The good checkpoint is untouched.
+  EXPECT_TRUE(model::load_checkpoint(dir.path() / model::checkpoint_file_name(1)).has_value());
+}
+
+TEST(Trainer, InjectedNanIsDroppedAndNeverSaved) {
+  Faces faces;
+  TempDir dir;
+  TrainerOptions o = tiny(6);
+  o.model_dir = dir.path();
+  o.debug_poison_step = 3;
+  auto trainer = run_to_end(o, faces);
+  const TrainerStats s = trainer->stats();
+  EXPECT_EQ(s.rejected_steps, 1);
+  EXPECT_EQ(s.step, 6);
+  EXPECT_TRUE(std::isfinite(trainer->weight_norm()));
+  EXPECT_TRUE(model::load_checkpoint(dir.path()).has_value());
+}
+
+TEST(Trainer, NanWeightsAreRolledBackToTheLastGoodState) {
+  Faces faces;
+  TrainerOptions o = tiny(6);
+  o.save_every = 2;
+  o.debug_poison_step = 3;
+  o.debug_poison_weights = true;
+  auto trainer = run_to_end(o, faces);
+  const TrainerStats s = trainer->stats();
+  EXPECT_EQ(s.rejected_steps, 1);
+  EXPECT_EQ(s.rollbacks, 1);
+  EXPECT_TRUE(std::isfinite(trainer->weight_norm()));
+  EXPECT_EQ(s.step, 6);  // back to step 2, then on to the limit
+}
+
+TEST(Trainer, CommandsFromAnotherThreadTakeEffectBetweenSteps) {
+  Faces faces;
+  TrainerOptions o = tiny(0);  // no limit: runs until stopped
+  auto trainer = Trainer::create(o, faces.a, faces.b);
+  ASSERT_TRUE(trainer.has_value());
+  Trainer& t = **trainer;
+  t.start();
+  wait_for(t, [](const TrainerStats& s) { return s.step >= 2; });
+  std::thread controller([&] {
+    t.send(Pause{});
+    t.send(SetLearningRate{1e-5});
+    t.send(SetGan{true});
+  });
+  controller.join();
+  const TrainerStats paused = wait_for(t, [](const TrainerStats& s) { return s.paused; });
+  ASSERT_TRUE(paused.paused);
+  EXPECT_TRUE(paused.gan);
+  const double norm = t.weight_norm();  // safe: the trainer is paused
+  EXPECT_EQ(t.stats().step, paused.step);
+  EXPECT_EQ(t.weight_norm(), norm);
+  t.send(RequestPreview{});
+  t.send(RequestSnapshot{});
+  t.send(Resume{});
+  const TrainerStats resumed = wait_for(t, [&](const TrainerStats& s) { return s.step >= paused.step + 2; });
+  EXPECT_NEAR(resumed.learning_rate, 1e-5, 1e-12);
+  EXPECT_GT(resumed.discriminator, 0.0);
+  t.send(Stop{});
+  ASSERT_TRUE(t.wait().has_value());
+  const auto preview = t.take_preview();
+  ASSERT_TRUE(preview.has_value());
+  EXPECT_EQ(preview->width, 8 * 16);
+  EXPECT_EQ(preview->rgb.size(), static_cast<std::size_t>(preview->width * preview->height * 3));
+  EXPECT_EQ(encode_png(*preview).substr(1, 3), "PNG");
+  const auto snapshot = t.latest_snapshot();
+  ASSERT_NE(snapshot, nullptr);
+  EXPECT_EQ(snapshot->step, paused.step);
+  auto inference = model::InferenceModel::from_snapshot(*snapshot, "cpu");
+  ASSERT_TRUE(inference.has_value());
+  std::vector<float> face(16 * 16 * 3, 0.5f);
+  EXPECT_TRUE((*inference)->swap(face, 1, 1).has_value());
+  EXPECT_FALSE(t.send(Resume{}));  // finished
+}
+
+}  // namespace
+}  // namespace mirage::train

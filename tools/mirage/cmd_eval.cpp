@@ -1,0 +1,117 @@
+// `mirage eval`: quality numbers of a converted clip against its source (table or --json).
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+
+#include "engine/core/config.h"
+#include "engine/core/format.h"
+#include "engine/swap/evaluate.h"
+#include "engine/swap/model_swapper.h"
+#include "tools/mirage/commands.h"
+#include "tools/mirage/options.h"
+#include "tools/mirage/progress.h"
+
+namespace mirage::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+Json number(double v) { return std::isnan(v) ? Json(nullptr) : Json(v); }
+
+Json eval_json(const swap::EvalReport& r) {
+  return Json{{"frames", r.frames},
+              {"frames_compared", r.frames_compared},
+              {"classifier", {{"train_faces", r.classifier_train_faces}, {"held_out_faces", r.classifier_held_out_faces},
+                              {"held_out_accuracy", number(r.classifier_accuracy)}}},
+              {"identity_transfer", {{"faces", r.identity_faces}, {"share", number(r.identity_transfer)}}},
+              {"expression_nme", number(r.expression_error)},
+              {"jitter", {{"output", number(r.jitter_output)}, {"source", number(r.jitter_source)},
+                          {"excess", number(r.jitter_excess)}}},
+              {"reconstruction", {{"faces", r.reconstruction_faces}, {"psnr_db", number(r.reconstruction_psnr)},
+                                  {"ssim", number(r.reconstruction_ssim)}}}};
+}
+
+void print_eval_table(const swap::EvalReport& r) {
+  auto value = [](double v, double scale, const char* fmt) {
+    if (std::isnan(v)) return std::string("n/a");
+    char text[64];
+    std::snprintf(text, sizeof text, fmt, v * scale);
+    return std::string(text);
+  };
+  auto row = [](const char* name, const std::string& v, const std::string& note) {
+    std::printf("  %-28s %12s   %s\n", name, v.c_str(), note.c_str());
+  };
+  std::printf("mirage eval: %lld frames, a face in source and output on %lld\n", static_cast<long long>(r.frames),
+              static_cast<long long>(r.frames_compared));
+  row("identity transfer", value(r.identity_transfer, 100, "%.1f %%"),
+      format("of {} output faces recognised as the target (LBPH, held-out accuracy {})", r.identity_faces,
+             value(r.classifier_accuracy, 100, "%.1f %%")));
+  row("expression error (NME)", value(r.expression_error, 1, "%.4f"), "mean landmark distance / inter-ocular distance");
+  row("jitter, output", value(r.jitter_output, 1, "%.4f"), "frame-to-frame landmark motion / IOD");
+  row("jitter, source", value(r.jitter_source, 1, "%.4f"), "");
+  row("jitter, excess", value(r.jitter_excess, 1, "%.4f"), "output motion the source does not have");
+  row("reconstruction PSNR (A->A)", value(r.reconstruction_psnr, 1, "%.2f dB"),
+      format("{} held-out faces", r.reconstruction_faces));
+  row("reconstruction SSIM (A->A)", value(r.reconstruction_ssim, 1, "%.4f"), "");
+}
+
+}  // namespace
+
+int run_eval(const Args& args) {
+  Options opts("eval");
+  opts.add("--project", "", "the project folder (faces/a, faces/b, model/)");
+  opts.add("--source", "", "the original video");
+  opts.add("--clip", "", "the converted clip");
+  opts.add("--to", "b", "the identity the clip was converted to: a, b or both");
+  opts.add("--start", "0", "the source time of the clip's first frame (convert --start)");
+  opts.add("--device", "auto", "auto, cpu, cuda or cuda:N (reconstruction)");
+  opts.flag("--no-model", "skip the reconstruction numbers (no model needed)");
+  opts.flag("--json", "print the numbers as JSON on stdout");
+  opts.flag("--quiet", "no progress line");
+  if (auto s = opts.parse(args); !s) return usage_error(opts, s.error());
+  if (opts.wants_help()) {
+    std::printf("%s", opts.usage().c_str());
+    return 0;
+  }
+  const fs::path project = opts.get("--project");
+  if (project.empty()) return usage_error(opts, {ErrorCode::kInvalidArgument, "--project is required"});
+  if (opts.get("--source").empty() || opts.get("--clip").empty()) {
+    return usage_error(opts, {ErrorCode::kInvalidArgument, "--source and --clip are required"});
+  }
+  if (!fs::is_directory(project)) {
+    return command_error("eval", {ErrorCode::kNotFound, format("no such project folder: {}", project.string())});
+  }
+  const std::string to = opts.get("--to");
+  if (to != "a" && to != "b" && to != "A" && to != "B" && to != "0" && to != "1" && to != "both") {
+    return command_error("eval", {ErrorCode::kInvalidArgument, format("identity '{}' does not exist (the model has A and B)", to)});
+  }
+  auto start = opts.get_double("--start", 0, 1e7);
+  if (!start) return usage_error(opts, start.error());
+
+  swap::EvalOptions o;
+  o.source = opts.get("--source");
+  o.output = opts.get("--clip");
+  o.faces_a = project / "faces" / "a";
+  o.faces_b = project / "faces" / "b";
+  o.target = to == "both" ? -1 : (to == "a" || to == "A" || to == "0") ? 0 : 1;
+  o.source_start_s = *start;
+  std::unique_ptr<swap::FaceSwapper> model;
+  if (!opts.has("--no-model")) {
+    auto loaded = swap::make_model_swapper(project / "model", opts.get("--device"));
+    if (!loaded) return command_error("eval", loaded.error());
+    model = std::move(*loaded);
+    o.model = model.get();
+  }
+  ProgressBar bar("eval", -1, opts.has("--quiet"));
+  auto report = swap::evaluate_clip(o, {.on_progress = [&](std::int64_t done) { bar.update(done); }});
+  bar.finish();
+  if (!report) return command_error("eval", report.error());
+  if (opts.has("--json")) {
+    std::printf("%s\n", eval_json(*report).dump(2).c_str());
+  } else {
+    print_eval_table(*report);
+  }
+  return 0;
+}
+
+}  // namespace mirage::cli
