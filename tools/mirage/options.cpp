@@ -1,5 +1,6 @@
 #include "tools/mirage/options.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <sstream>
@@ -87,9 +88,14 @@ Result<double> Options::get_double(const std::string& name, double min, double m
 std::string Options::usage() const {
   std::ostringstream out;
   out << "usage: mirage " << command_ << " [options]\n";
+  std::size_t width = 0;
+  for (const std::string& name : order_) {
+    width = std::max(width, name.size() + (specs_.at(name).is_flag ? 0 : 8));
+  }
   for (const std::string& name : order_) {
     const Spec& spec = specs_.at(name);
-    out << "  " << name << (spec.is_flag ? "" : " <value>") << "  " << spec.help;
+    const std::string left = name + (spec.is_flag ? "" : " <value>");
+    out << "  " << left << std::string(width - left.size() + 2, ' ') << spec.help;
     if (!spec.is_flag && !spec.value.empty()) out << " (default " << spec.value << ")";
     out << '\n';
   }
