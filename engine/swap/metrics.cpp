@@ -12,7 +12,15 @@ namespace {
 
 constexpr int kClassifierSide = 64;
 
-cv::Mat classifier_input(const cv::Mat& face) {
+// The classifier looks at the inner face only (brows to chin, cheek to cheek in an aligned crop
+// of coverage 0.6): that is the region a swap replaces. On the whole crop, hair, ears and
+// background decide the vote and a swapped face is still "recognised" as the source person.
+constexpr double kInnerLeft = 0.28, kInnerRight = 0.72, kInnerTop = 0.28, kInnerBottom = 0.80;
+
+cv::Mat classifier_input(const cv::Mat& aligned) {
+  const cv::Rect inner(cv::Point(static_cast<int>(kInnerLeft * aligned.cols), static_cast<int>(kInnerTop * aligned.rows)),
+                       cv::Point(static_cast<int>(kInnerRight * aligned.cols), static_cast<int>(kInnerBottom * aligned.rows)));
+  const cv::Mat face = aligned(inner);
   cv::Mat grey, small;
   if (face.channels() == 3) {
     cv::cvtColor(face, grey, cv::COLOR_BGR2GRAY);

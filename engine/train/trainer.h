@@ -49,7 +49,7 @@ struct TrainerOptions {
   int batch = 16;                    // faces per identity per step
   std::string device = "auto";       // auto | cpu | cuda | cuda:N
   std::string precision = "auto";    // auto (bf16 where the hardware has it) | fp32 | bf16 | fp16
-  bool channels_last = true;
+  bool channels_last = false;        // NHWC weights and batches (measured slower for lite on CPU)
   double learning_rate = 2e-4;
   double beta1 = 0.9;
   double beta2 = 0.999;

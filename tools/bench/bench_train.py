@@ -1,8 +1,11 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Runs `mirage bench train` and both PyTorch peers (tools/bench/train_peer.py) in one go and
 prints ms/step, samples/s, GFLOP/s and the ratios.
 
-  python3 tools/bench/bench_train.py --mirage build/bin/mirage --preset original --batch 16
+  tools/bench/bench_train.py --mirage build/bin/mirage --preset original --batch 16
+
+The peers need Debian's python3-torch (tools/setup installs it); --python picks the interpreter
+(default /usr/bin/python3, the one Debian's torch is installed for).
 
 Peaks measured with PyTorch on this 2-core CPU (issue #4): fp32 GEMM ~196 GFLOP/s, bf16 GEMM ~410,
 oneDNN conv fp32 ~237, bf16 ~515.
@@ -29,12 +32,13 @@ def main():
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--python", default="/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable)
     args = parser.parse_args()
     common = ["--batch", str(args.batch), "--steps", str(args.steps), "--warmup", str(args.warmup)]
     mirage = run_json([args.mirage, "bench", "train", "--preset", args.preset, "--threads",
                        str(args.threads), "--json"] + common)
     peer = os.path.join(os.path.dirname(os.path.abspath(__file__)), "train_peer.py")
-    peers = {form: run_json([sys.executable, peer, "--preset", args.preset, "--form", form,
+    peers = {form: run_json([args.python, peer, "--preset", args.preset, "--form", form,
                              "--threads", str(args.threads)] + common)
              for form in ("plain", "tuned")}
     gflop = mirage["gflop_per_step"]

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """The PyTorch peer of `mirage bench train`: the same model and the same train step in Python.
 
 Model: the shared-encoder face-swap model of engine/model/faceswap_model.cpp (presets original

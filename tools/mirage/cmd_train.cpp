@@ -83,7 +83,7 @@ void add_common_options(Options& options) {
   options.add("--data-threads", "1", "augmentation threads");
   options.flag("--gan", "train with the patch discriminators");
   options.flag("--no-warp", "no random_warp on the inputs");
-  options.flag("--no-channels-last", "keep weights and faces NCHW");
+  options.flag("--channels-last", "store weights and faces NHWC (channels-last)");
 }
 
 Result<train::TrainerOptions> common_trainer_options(const Options& options) {
@@ -102,7 +102,7 @@ Result<train::TrainerOptions> common_trainer_options(const Options& options) {
   t.precision = options.get("--precision");
   t.gan = options.has("--gan");
   t.augment.warp = !options.has("--no-warp");
-  t.channels_last = !options.has("--no-channels-last");
+  t.channels_last = options.has("--channels-last");
   return t;
 }
 
