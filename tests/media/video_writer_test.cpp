@@ -9,26 +9,13 @@
 #include <opencv2/videoio.hpp>
 
 #include "tests/core/temp_dir.h"
+#include "tests/support/ffprobe.h"
 
 namespace mirage::media {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string run(const std::string& command) {
-  std::string out;
-  if (FILE* pipe = ::popen(command.c_str(), "r")) {
-    char buffer[4096];
-    while (std::fgets(buffer, sizeof buffer, pipe)) out += buffer;
-    ::pclose(pipe);
-  }
-  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
-  return out;
-}
-
-std::string probe(const fs::path& file, const std::string& what) {
-  return run("ffprobe -v error " + what + " -of default=nw=1:nk=1 '" + file.string() + "'");
-}
 
 cv::Mat frame(int i, int width = 64, int height = 48) {
   cv::Mat image(height, width, CV_8UC3, cv::Scalar(30, 60, 90));
@@ -62,16 +49,16 @@ TEST_F(VideoWriterTest, WritesH264WithFrameRateCountAndTags) {
   ASSERT_TRUE(writer->finish());
   ASSERT_TRUE(fs::exists(out));
   EXPECT_TRUE(no_leftovers(dir_.path(), out));
-  EXPECT_EQ(probe(out, "-select_streams v:0 -count_frames -show_entries stream=nb_read_frames"), "12");
-  EXPECT_EQ(probe(out, "-select_streams v:0 -show_entries stream=codec_name"), "h264");
-  EXPECT_EQ(probe(out, "-select_streams v:0 -show_entries stream=r_frame_rate"), "24000/1001");
-  EXPECT_EQ(probe(out, "-show_entries format_tags=comment"), "synthetic: made with Mirage");
-  EXPECT_EQ(probe(out, "-select_streams a -show_entries stream=index"), "");
+  EXPECT_EQ(test::ffprobe(out, "-select_streams v:0 -count_frames -show_entries stream=nb_read_frames"), "12");
+  EXPECT_EQ(test::ffprobe(out, "-select_streams v:0 -show_entries stream=codec_name"), "h264");
+  EXPECT_EQ(test::ffprobe(out, "-select_streams v:0 -show_entries stream=r_frame_rate"), "24000/1001");
+  EXPECT_EQ(test::ffprobe(out, "-show_entries format_tags=comment"), "synthetic: made with Mirage");
+  EXPECT_EQ(test::ffprobe(out, "-select_streams a -show_entries stream=index"), "");
 }
 
 TEST_F(VideoWriterTest, KeepsTheSourceAudio) {
   const fs::path source = dir_.path() / "source.mkv";
-  run("ffmpeg -v error -f lavfi -i testsrc=size=64x48:rate=25 -f lavfi -i sine=frequency=440 "
+  test::command_output("ffmpeg -v error -f lavfi -i testsrc=size=64x48:rate=25 -f lavfi -i sine=frequency=440 "
       "-t 2 -c:v mpeg4 -c:a aac '" + source.string() + "'");
   ASSERT_TRUE(fs::exists(source));
   const fs::path out = dir_.path() / "clip.mkv";
@@ -80,8 +67,8 @@ TEST_F(VideoWriterTest, KeepsTheSourceAudio) {
   ASSERT_TRUE(writer) << writer.error().message;
   for (int i = 0; i < 25; ++i) ASSERT_TRUE(writer->write(frame(i)));
   ASSERT_TRUE(writer->finish());
-  EXPECT_EQ(probe(out, "-select_streams a:0 -show_entries stream=codec_name"), "aac");
-  const double duration = std::stod(probe(out, "-show_entries format=duration"));
+  EXPECT_EQ(test::ffprobe(out, "-select_streams a:0 -show_entries stream=codec_name"), "aac");
+  const double duration = std::stod(test::ffprobe(out, "-show_entries format=duration"));
   EXPECT_NEAR(duration, 1.0, 0.15);
 }
 
@@ -133,7 +120,7 @@ TEST_F(VideoWriterTest, PadsOddSizesAndRejectsBadOptions) {
   ASSERT_TRUE(writer);
   ASSERT_TRUE(writer->write(frame(0, 63, 47)));
   ASSERT_TRUE(writer->finish());
-  EXPECT_EQ(probe(out, "-select_streams v:0 -show_entries stream=width"), "64");
+  EXPECT_EQ(test::ffprobe(out, "-select_streams v:0 -show_entries stream=width"), "64");
   EXPECT_FALSE(VideoWriter::open({.output = dir_.path() / "x.mp4", .width = 0, .height = 4}));
   EXPECT_FALSE(VideoWriter::open({.output = dir_.path() / "x.mp4", .width = 4, .height = 4, .fps = 0}));
   EXPECT_EQ(VideoWriter::open({.output = dir_.path() / "no" / "x.mp4", .width = 4, .height = 4}).error().code,

@@ -15,26 +15,13 @@
 #include "engine/media/video_writer.h"
 #include "engine/swap/convert.h"
 #include "tests/core/temp_dir.h"
+#include "tests/support/ffprobe.h"
 
 namespace mirage::swap {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string run(const std::string& command) {
-  std::string out;
-  if (FILE* pipe = ::popen(command.c_str(), "r")) {
-    char buffer[4096];
-    while (std::fgets(buffer, sizeof buffer, pipe)) out += buffer;
-    ::pclose(pipe);
-  }
-  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
-  return out;
-}
-
-std::string probe(const fs::path& file, const std::string& what) {
-  return run("ffprobe -v error " + what + " -of default=nw=1:nk=1 '" + file.string() + "'");
-}
 
 fs::path megamind() {
   const char* dir = std::getenv("MIRAGE_SOURCE_DIR");
@@ -74,7 +61,7 @@ class Convert : public ::testing::Test {
     if (!fs::exists(megamind()) || !media::ffmpeg_available()) return;
     dir_ = new TempDir;
     clip_ = dir_->path() / "clip.mkv";
-    run("ffmpeg -v error -i '" + megamind().string() + "' "
+    test::command_output("ffmpeg -v error -i '" + megamind().string() + "' "
         "-vf trim=end_frame=36,tpad=stop=6:stop_mode=add:color=gray -t 1.8 -c:v ffv1 -c:a aac '" + clip_.string() + "'");
   }
   static void TearDownTestSuite() { delete dir_; }
@@ -110,12 +97,12 @@ TEST_F(Convert, WritesALabelledClipWithAudioAndPassesFaceLessFramesThrough) {
   EXPECT_EQ(progress_calls, 42);
   EXPECT_GE(summary->frames_without_faces, 7);  // black frame 0 and the 6 grey ones
   EXPECT_GE(summary->frames_with_faces, 30);
-  EXPECT_EQ(probe(out, "-select_streams v:0 -count_frames -show_entries stream=nb_read_frames"), "42");
-  EXPECT_EQ(probe(out, "-select_streams v:0 -show_entries stream=r_frame_rate"), "24000/1001");
-  EXPECT_EQ(probe(out, "-select_streams v:0 -show_entries stream=codec_name"), "h264");
-  EXPECT_EQ(probe(out, "-select_streams a:0 -show_entries stream=codec_name"), "aac");
-  EXPECT_EQ(probe(out, "-show_entries format_tags=comment"), synthetic_tag("test-invert"));
-  EXPECT_EQ(probe(out, "-show_entries format_tags=mirage_synthetic"), "1");
+  EXPECT_EQ(test::ffprobe(out, "-select_streams v:0 -count_frames -show_entries stream=nb_read_frames"), "42");
+  EXPECT_EQ(test::ffprobe(out, "-select_streams v:0 -show_entries stream=r_frame_rate"), "24000/1001");
+  EXPECT_EQ(test::ffprobe(out, "-select_streams v:0 -show_entries stream=codec_name"), "h264");
+  EXPECT_EQ(test::ffprobe(out, "-select_streams a:0 -show_entries stream=codec_name"), "aac");
+  EXPECT_EQ(test::ffprobe(out, "-show_entries format_tags=comment"), synthetic_tag("test-invert"));
+  EXPECT_EQ(test::ffprobe(out, "-show_entries format_tags=mirage_synthetic"), "1");
   EXPECT_TRUE(only(dir_->path(), {out}));
 
   cv::VideoCapture a(clip_.string()), b(out.string());
@@ -150,7 +137,7 @@ TEST_F(Convert, LabelIsOnByDefaultAndRangesCut) {
   const cv::Scalar centre = cv::mean(frame(cv::Rect(frame.cols / 2, frame.rows / 2, 8, 4)));
   EXPECT_LT(corner[0] + corner[1] + corner[2], 200.0) << "no dark label box";
   (void)centre;
-  EXPECT_NEAR(std::stod(probe(out, "-show_entries format=duration")), 0.5, 0.15);
+  EXPECT_NEAR(std::stod(test::ffprobe(out, "-show_entries format=duration")), 0.5, 0.15);
   fs::remove(out);
 }
 

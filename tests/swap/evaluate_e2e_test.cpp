@@ -16,6 +16,7 @@
 #include "engine/media/video_writer.h"
 #include "engine/swap/evaluate.h"
 #include "tests/core/temp_dir.h"
+#include "tests/swap/copying_swapper.h"
 
 namespace mirage::swap {
 namespace {
@@ -26,23 +27,6 @@ fs::path megamind() {
   const char* dir = std::getenv("MIRAGE_SOURCE_DIR");
   return fs::path(dir ? dir : ".") / "data" / "Megamind.avi";
 }
-
-// The identity a stand-in model reproduces unchanged (for the reconstruction numbers).
-class CopyingSwapper final : public FaceSwapper {
- public:
-  int resolution() const override { return 64; }
-  int identities() const override { return 2; }
-  std::string preset() const override { return "test-copy"; }
-  cv::Matx23d model_to_aligned(int resolution, int aligned_side) const override {
-    const double side = 0.75 * aligned_side, scale = side / resolution;
-    const double shift = 0.5 * scale - 0.5 + (aligned_side - side) / 2;
-    return {scale, 0, shift, 0, scale, shift};
-  }
-  Result<SwappedFaces> swap(std::span<const float> faces, int count, int) const override {
-    return SwappedFaces{std::vector<float>(faces.begin(), faces.end()),
-                        std::vector<float>(static_cast<std::size_t>(count) * 64 * 64, 1.0f)};
-  }
-};
 
 TEST(Evaluate, AClipWithoutSwapHasNoIdentityTransferAndNoExtraJitter) {
   if (!fs::exists(megamind()) || !media::ffmpeg_available()) GTEST_SKIP() << "needs data/Megamind.avi and ffmpeg";
@@ -66,7 +50,7 @@ TEST(Evaluate, AClipWithoutSwapHasNoIdentityTransferAndNoExtraJitter) {
   ASSERT_GE(a->faces().size(), 20u);
   ASSERT_GE(b->faces().size(), 20u);
 
-  CopyingSwapper model;
+  const test::CopyingSwapper model(64);
   EvalOptions options{.source = clip, .output = clip, .faces_a = dir.path() / "a", .faces_b = dir.path() / "b",
                       .target = 1, .model = &model};
   auto report = evaluate_clip(options);

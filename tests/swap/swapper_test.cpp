@@ -7,26 +7,10 @@
 #include "engine/face/align.h"
 #include "engine/swap/metrics.h"
 #include "engine/swap/model_swapper.h"
+#include "tests/swap/copying_swapper.h"
 
 namespace mirage::swap {
 namespace {
-
-// Returns its input: a swap that changes nothing must give back the frame.
-class CopyingSwapper final : public FaceSwapper {
- public:
-  int resolution() const override { return 128; }
-  int identities() const override { return 2; }
-  std::string preset() const override { return "copy"; }
-  cv::Matx23d model_to_aligned(int resolution, int aligned_side) const override {
-    const double side = 0.75 * aligned_side, scale = side / resolution;
-    const double shift = 0.5 * scale - 0.5 + (aligned_side - side) / 2;
-    return {scale, 0, shift, 0, scale, shift};
-  }
-  Result<SwappedFaces> swap(std::span<const float> faces, int count, int) const override {
-    return SwappedFaces{std::vector<float>(faces.begin(), faces.end()),
-                        std::vector<float>(static_cast<std::size_t>(count) * 128 * 128, 1.0f)};
-  }
-};
 
 face::Landmarks face_in_frame() {
   // The mean face placed in a 320x240 frame: a 120 px face box at (100, 60).
@@ -39,7 +23,7 @@ TEST(FrameSwapper, ACopyingModelGivesBackTheFrame) {
   cv::Mat frame(240, 320, CV_8UC3);
   cv::randu(frame, cv::Scalar::all(0), cv::Scalar::all(255));
   cv::GaussianBlur(frame, frame, {0, 0}, 4);  // smooth enough to survive the resampling
-  CopyingSwapper model;
+  const test::CopyingSwapper model(128);
   SwapperOptions options;
   options.composite.colour = ColourTransfer::kNone;
   const FrameSwapper swapper(model, options);
@@ -55,7 +39,7 @@ TEST(FrameSwapper, ACopyingModelGivesBackTheFrame) {
 }
 
 TEST(FrameSwapper, TheCompositeCropCoversTheFace) {
-  CopyingSwapper model;
+  const test::CopyingSwapper model(128);
   const FrameSwapper swapper(model, {});
   std::vector<float> inputs;
   const cv::Mat frame(240, 320, CV_8UC3, cv::Scalar::all(90));
