@@ -7,7 +7,6 @@
 #include <numbers>
 #include <sstream>
 
-#include <ATen/autocast_mode.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
@@ -17,6 +16,7 @@
 #include "engine/model/checkpoint.h"
 #include "engine/model/device.h"
 #include "engine/model/faceswap_model.h"
+#include "engine/model/fused_adam.h"
 #include "engine/model/losses.h"
 #include "engine/model/train_step.h"
 #include "engine/model/weight_snapshot.h"
@@ -26,6 +26,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr int kMaxRollbacks = 5;  // in a row without a good save in between: give up
+constexpr std::int64_t kLossScaleGrowth = 1000;
+constexpr double kInitialLossScale = 65536;
+constexpr double kMaxLossScale = 16777216;
 using model::LossTargets;
 using model::LossTerms;
 
@@ -37,38 +40,6 @@ bool cpu_has_bf16() {
   }
   return false;
 }
-
-// Autocast is thread-local state: entered and left on the trainer thread around the forward.
-class AutocastScope {
- public:
-  AutocastScope(bool on, const torch::Device& device, torch::ScalarType dtype)
-      : on_(on), cuda_(device.is_cuda()) {
-    if (!on_) return;
-    if (cuda_) {
-      at::autocast::set_enabled(true);
-      at::autocast::set_autocast_gpu_dtype(dtype);
-    } else {
-      at::autocast::set_cpu_enabled(true);
-      at::autocast::set_autocast_cpu_dtype(dtype);
-    }
-    at::autocast::increment_nesting();
-  }
-  ~AutocastScope() {
-    if (!on_) return;
-    if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
-    if (cuda_) {
-      at::autocast::set_enabled(false);
-    } else {
-      at::autocast::set_cpu_enabled(false);
-    }
-  }
-  AutocastScope(const AutocastScope&) = delete;
-  AutocastScope& operator=(const AutocastScope&) = delete;
-
- private:
-  bool on_;
-  bool cuda_;
-};
 
 torch::Tensor nhwc(std::vector<float>& values, std::int64_t n, std::int64_t r, std::int64_t c,
                    const torch::Device& device, bool channels_last) {
@@ -88,53 +59,6 @@ IdentityTensors to_tensors(IdentityBatch& b, std::int64_t n, std::int64_t r, con
   return {nhwc(b.warped, n, r, 3, d, channels_last),
           {nhwc(b.target, n, r, 3, d, channels_last), nhwc(b.hull, n, r, 1, d, channels_last),
            nhwc(b.eyes, n, r, 1, d, channels_last), nhwc(b.mouth, n, r, 1, d, channels_last)}};
-}
-
-void set_learning_rate(torch::optim::Optimizer& optimizer, double value) {
-  for (auto& group : optimizer.param_groups()) {
-    static_cast<torch::optim::AdamOptions&>(group.options()).lr(value);
-  }
-}
-
-// Adam's state by parameter position. Torch's own Optimizer::save keys the state by tensor
-// addresses and writes it in hash-map order, so the same state would give different bytes.
-void save_adam(torch::optim::Adam& adam, torch::serialize::OutputArchive& archive) {
-  const auto& params = adam.param_groups().front().params();
-  for (std::size_t i = 0; i < params.size(); ++i) {
-    const auto it = adam.state().find(c10::guts::to_string(params[i].unsafeGetTensorImpl()));
-    if (it == adam.state().end()) continue;
-    const auto& state = static_cast<const torch::optim::AdamParamState&>(*it->second);
-    archive.write(format("{}.step", i), torch::tensor(state.step(), torch::kLong));
-    archive.write(format("{}.exp_avg", i), state.exp_avg(), /*is_buffer=*/true);
-    archive.write(format("{}.exp_avg_sq", i), state.exp_avg_sq(), /*is_buffer=*/true);
-  }
-}
-
-void load_adam(torch::optim::Adam& adam, torch::serialize::InputArchive& archive) {
-  adam.state().clear();
-  const auto& params = adam.param_groups().front().params();
-  for (std::size_t i = 0; i < params.size(); ++i) {
-    torch::Tensor step;
-    if (!archive.try_read(format("{}.step", i), step)) continue;
-    auto state = std::make_unique<torch::optim::AdamParamState>();
-    torch::Tensor exp_avg, exp_avg_sq;
-    archive.read(format("{}.exp_avg", i), exp_avg, /*is_buffer=*/true);
-    archive.read(format("{}.exp_avg_sq", i), exp_avg_sq, /*is_buffer=*/true);
-    if (!exp_avg.sizes().equals(params[i].sizes())) throw std::runtime_error("optimizer state does not fit the model");
-    state->step(step.item<std::int64_t>());
-    state->exp_avg(exp_avg);
-    state->exp_avg_sq(exp_avg_sq);
-    adam.state()[c10::guts::to_string(params[i].unsafeGetTensorImpl())] = std::move(state);
-  }
-}
-
-// Drops the gradients instead of zeroing them (Torch's C++ zero_grad() zeroes in place), so
-// backward writes fresh gradients rather than adding to a memset buffer: two fewer passes over
-// every gradient per step.
-void clear_gradients(torch::optim::Optimizer& optimizer) {
-  for (auto& group : optimizer.param_groups()) {
-    for (auto& p : group.params()) p.mutable_grad() = torch::Tensor();
-  }
 }
 
 bool all_finite(const std::vector<torch::Tensor>& tensors) {
@@ -172,15 +96,22 @@ struct Trainer::State {
   TrainerOptions options;
   model::ModelPreset preset;
   torch::Device device{torch::kCPU};
-  bool autocast = false;
-  torch::ScalarType autocast_dtype = torch::kBFloat16;
+  // The step computes in this type; below fp32 the optimizer keeps fp32 master weights in `model`
+  // and writes a copy in this type to `compute` after each step.
+  torch::ScalarType compute_dtype = torch::kFloat;
   std::string precision;
+  // fp16 only: the loss is multiplied by this before backward so that small gradients survive;
+  // halved when gradients overflow (that step is skipped), doubled after kLossScaleGrowth good
+  // steps. 1 otherwise.
+  double loss_scale = 1;
+  std::int64_t good_scaled_steps = 0;
   std::shared_ptr<const FaceBank> a, b, eval_a;
 
-  model::FaceSwapModel model{nullptr};
+  model::FaceSwapModel model{nullptr};    // fp32: what is saved, previewed and snapshotted
+  model::FaceSwapModel compute{nullptr};  // what the step runs; `model` itself in fp32
   std::vector<model::Discriminator> discriminators;
-  std::unique_ptr<torch::optim::Adam> optimizer;
-  std::unique_ptr<torch::optim::Adam> d_optimizer;
+  std::unique_ptr<model::FusedAdam> optimizer;
+  std::unique_ptr<model::FusedAdam> d_optimizer;
   std::vector<torch::Tensor> d_parameters;
 
   // Trainer-thread state.
@@ -248,10 +179,10 @@ struct Trainer::State {
       archive.write(format("discriminator{}", i), d);
     }
     torch::serialize::OutputArchive o;
-    save_adam(*optimizer, o);
+    optimizer->save(o);
     archive.write("optimizer", o);
     torch::serialize::OutputArchive od;
-    save_adam(*d_optimizer, od);
+    d_optimizer->save(od);
     archive.write("discriminator_optimizer", od);
     {
       auto generator = at::detail::getDefaultCPUGenerator();
@@ -267,7 +198,7 @@ struct Trainer::State {
     header.seed = options.seed;
     header.config = Json{{"options", to_json(options)},     {"batches", batches},
                          {"learning_rate", base_lr},         {"weights", model::to_json(weights)},
-                         {"gan", gan}};
+                         {"gan", gan},                       {"loss_scale", loss_scale}};
     return model::encode_checkpoint(header, stream.str());
   }
 
@@ -286,10 +217,11 @@ struct Trainer::State {
       }
       torch::serialize::InputArchive o;
       archive.read("optimizer", o);
-      load_adam(*optimizer, o);
+      optimizer->load(o);
       torch::serialize::InputArchive od;
       archive.read("discriminator_optimizer", od);
-      load_adam(*d_optimizer, od);
+      d_optimizer->load(od);
+      optimizer->sync_compute();
       torch::Tensor rng;
       archive.read("rng", rng);
       auto generator = at::detail::getDefaultCPUGenerator();
@@ -306,6 +238,10 @@ struct Trainer::State {
       batches = v->get<std::int64_t>();
     } else {
       batches = step;
+    }
+    if (const Json* v = find_field(config, "loss_scale");
+        v != nullptr && v->is_number() && compute_dtype == torch::kHalf) {
+      loss_scale = v->get<double>();
     }
     return ok();
   }
@@ -441,18 +377,14 @@ struct Trainer::State {
     IdentityTensors ta = to_tensors(batch.a, n, r, device, cl);
     IdentityTensors tb = to_tensors(batch.b, n, r, device, cl);
     const double lr = scheduled_lr();
-    set_learning_rate(*optimizer, lr);
+    optimizer->set_learning_rate(lr);
     current.learning_rate = lr;
-    clear_gradients(*optimizer);
+    optimizer->clear_gradients();
 
-    torch::Tensor out_a, out_b;
-    {
-      const AutocastScope autocast_scope(autocast, device, autocast_dtype);
-      // Both identities through the shared encoder as one batch: one pass, bigger GEMMs.
-      const torch::Tensor latent = model->encode(torch::cat({ta.warped, tb.warped}, 0));
-      out_a = model->decode(latent.narrow(0, 0, n), 0);
-      out_b = model->decode(latent.narrow(0, n, n), 1);
-    }
+    // Both identities through the shared encoder as one batch: one pass, bigger GEMMs.
+    const torch::Tensor latent = compute->encode(torch::cat({ta.warped, tb.warped}, 0).to(compute_dtype));
+    const torch::Tensor out_a = compute->decode(latent.narrow(0, 0, n), 0);
+    const torch::Tensor out_b = compute->decode(latent.narrow(0, n, n), 1);
     const LossTerms la = model::reconstruction_loss(out_a, ta.targets, weights);
     const LossTerms lb = model::reconstruction_loss(out_b, tb.targets, weights);
     torch::Tensor total = la.total + lb.total;
@@ -469,28 +401,41 @@ struct Trainer::State {
       last_poisoned = step;
       total = total * std::numeric_limits<double>::quiet_NaN();
     }
-    total.backward();
+    (loss_scale == 1 ? total : total * loss_scale).backward();
     if (step == last_poisoned && options.debug_poison_weights && !poisoned_weights) {
       poisoned_weights = true;
       const torch::NoGradGuard no_grad;
       generator_parameters().front().select(0, 0).fill_(std::numeric_limits<float>::quiet_NaN());
+      optimizer->sync_compute();
     }
-    std::vector<torch::Tensor> parameters = generator_parameters();
-    reduce_gradients(parameters);
-    const double norm = grad_norm(parameters);
+    reduce_gradients(optimizer->gradient_tensors());
+    const double norm = optimizer->gradient_norm(1 / loss_scale);
     const double loss_value = total.item<double>();
-    if (!std::isfinite(norm) || !std::isfinite(loss_value)) {
-      clear_gradients(*optimizer);
-      ++current.rejected_steps;
-      log::warn("trainer: step {} diverged (loss {}, gradient norm {}); dropped", step, loss_value, norm);
-      if (!all_finite(parameters)) rollback();
+    if (std::isfinite(loss_value) && !std::isfinite(norm) && compute_dtype == torch::kHalf &&
+        loss_scale > 1) {
+      // fp16 gradients overflowed at this scale: not a divergence; retry smaller.
+      optimizer->clear_gradients();
+      loss_scale /= 2;
+      good_scaled_steps = 0;
+      log::debug("trainer: fp16 gradients overflowed at step {}; loss scale now {}", step, loss_scale);
       return false;
     }
-    optimizer->step();
+    if (!std::isfinite(norm) || !std::isfinite(loss_value)) {
+      optimizer->clear_gradients();
+      ++current.rejected_steps;
+      log::warn("trainer: step {} diverged (loss {}, gradient norm {}); dropped", step, loss_value, norm);
+      if (!all_finite(generator_parameters())) rollback();
+      return false;
+    }
+    optimizer->step(model::clip_scale(norm, options.clip_norm) / loss_scale);
+    if (compute_dtype == torch::kHalf && ++good_scaled_steps >= kLossScaleGrowth) {
+      loss_scale = std::min(loss_scale * 2, kMaxLossScale);
+      good_scaled_steps = 0;
+    }
 
     double d_loss = 0;
     if (gan) {
-      clear_gradients(*d_optimizer);
+      d_optimizer->clear_gradients();
       torch::Tensor loss_d = torch::zeros({}, total.options());
       const IdentityTensors* sides[2] = {&ta, &tb};
       const torch::Tensor fakes[2] = {fake_a.detach(), fake_b.detach()};
@@ -504,7 +449,7 @@ struct Trainer::State {
       if (std::isfinite(d_loss)) {
         d_optimizer->step();
       } else {
-        clear_gradients(*d_optimizer);
+        d_optimizer->clear_gradients();
       }
     }
     ++step;
@@ -527,17 +472,7 @@ struct Trainer::State {
 
   // The data-parallel hook: with several processes, an all-reduce (c10d Gloo/NCCL) of each
   // gradient divided by the world size goes here; every rank then takes the same Adam step.
-  void reduce_gradients(std::vector<torch::Tensor>& /*parameters*/) {}
-
-  double grad_norm(const std::vector<torch::Tensor>& parameters) {
-    if (options.clip_norm > 0) return torch::nn::utils::clip_grad_norm_(parameters, options.clip_norm);
-    const torch::NoGradGuard no_grad;
-    torch::Tensor sum = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat).device(device));
-    for (const auto& p : parameters) {
-      if (p.grad().defined()) sum = sum + p.grad().to(torch::kFloat).square().sum();
-    }
-    return std::sqrt(sum.item<double>());
-  }
+  void reduce_gradients(const std::vector<torch::Tensor>& /*gradient_holders*/) {}
 
   void write_log() {
     if (!log_file) return;
@@ -700,14 +635,16 @@ Result<std::unique_ptr<Trainer>> Trainer::create(const TrainerOptions& options,
   const bool cuda = s.device.is_cuda();
   const std::string& p = options.precision;
   if (p == "bf16" || (p == "auto" && (cuda || cpu_has_bf16()))) {
-    s.autocast = true;
-    s.autocast_dtype = torch::kBFloat16;
+    s.compute_dtype = torch::kBFloat16;
+    s.precision = "bf16, fp32 master weights";
   } else if (p == "fp16") {
     if (!cuda) return fail(ErrorCode::kUnsupported, "precision fp16 needs a CUDA device (use bf16 or fp32)");
-    s.autocast = true;
-    s.autocast_dtype = torch::kHalf;
+    s.compute_dtype = torch::kHalf;
+    s.loss_scale = kInitialLossScale;
+    s.precision = "fp16, fp32 master weights, loss scaling";
+  } else {
+    s.precision = "fp32";
   }
-  s.precision = s.autocast ? format("{} autocast", s.autocast_dtype == torch::kHalf ? "fp16" : "bf16") : "fp32";
   s.current.precision = s.precision;
   s.current.device = s.device.str();
   s.current.warp = options.augment.warp;
@@ -719,17 +656,33 @@ Result<std::unique_ptr<Trainer>> Trainer::create(const TrainerOptions& options,
     s.model = *made;
     s.model->to(s.device);
     if (options.channels_last) model::to_channels_last(*s.model);
+    std::vector<torch::Tensor> compute_parameters;
+    if (s.compute_dtype == torch::kFloat) {
+      s.compute = s.model;
+    } else {
+      auto copy = model::make_faceswap_model(*preset);
+      if (!copy) return std::unexpected(copy.error());
+      s.compute = *copy;
+      s.compute->to(s.device, s.compute_dtype);
+      if (options.channels_last) model::to_channels_last(*s.compute);
+      compute_parameters = s.compute->parameters();
+    }
     for (int i = 0; i < preset->identities; ++i) {
       model::Discriminator d(preset->discriminator_filters);
       d->to(s.device);
       for (auto& t : d->parameters()) s.d_parameters.push_back(t);
       s.discriminators.push_back(d);
     }
-    s.optimizer = std::make_unique<torch::optim::Adam>(
-        s.model->parameters(),
-        torch::optim::AdamOptions(options.learning_rate).betas({options.beta1, options.beta2}));
-    s.d_optimizer = std::make_unique<torch::optim::Adam>(
-        s.d_parameters, torch::optim::AdamOptions(options.discriminator_learning_rate).betas({0.5, 0.999}));
+    model::FusedAdamOptions adam;
+    adam.learning_rate = options.learning_rate;
+    adam.beta1 = options.beta1;
+    adam.beta2 = options.beta2;
+    s.optimizer = std::make_unique<model::FusedAdam>(s.model->parameters(), compute_parameters, adam);
+    s.optimizer->sync_compute();
+    model::FusedAdamOptions d_adam;
+    d_adam.learning_rate = options.discriminator_learning_rate;
+    d_adam.beta1 = 0.5;
+    s.d_optimizer = std::make_unique<model::FusedAdam>(s.d_parameters, std::vector<torch::Tensor>{}, d_adam);
     if (const auto existing = options.model_dir.empty() ? std::vector<std::filesystem::path>{}
                                                         : model::list_checkpoints(options.model_dir);
         !existing.empty()) {

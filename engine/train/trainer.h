@@ -11,11 +11,15 @@
 //   (*trainer)->send(Stop{});                        // saves, then the thread ends
 //   Status result = (*trainer)->wait();
 //
-// One step: the next prefetched batch -> both identities through the encoder as one batch (under
-// bf16/fp16 autocast when precision allows) -> each decoder on its half -> losses -> backward ->
-// reduce_gradients() (the data-parallel all-reduce point; a no-op in one process) -> NaN/Inf guard
-// on the loss and the gradient norm -> gradient clipping -> Adam. With the GAN on, each
+// One step: the next prefetched batch -> both identities through the encoder as one batch -> each
+// decoder on its half -> losses (in fp32) -> backward -> reduce_gradients() (the data-parallel
+// all-reduce point; a no-op in one process) -> NaN/Inf guard on the loss and the gradient norm ->
+// one fused pass of gradient clipping + Adam (engine/model/fused_adam.h). With the GAN on, each
 // identity's discriminator then takes one LSGAN step on the detached outputs.
+// Precision: in bf16 (the default where the CPU or GPU has it) or fp16 (CUDA, with dynamic loss
+// scaling) the step runs on a reduced-precision copy of the model, and the optimizer updates fp32
+// master weights and rewrites the copy in the same pass; what is saved, previewed, evaluated and
+// snapshotted is always the fp32 model.
 // NaN guard: a step with a non-finite loss or gradient is dropped before the optimizer sees it
 // (counted in stats().rejected_steps). Weights that are found non-finite (checked before every
 // save and snapshot, and after a dropped step) are rolled back to the last good checkpoint (kept
@@ -116,7 +120,7 @@ struct TrainerStats {
   double timed_wait_s = 0;           //   ... and the part spent waiting for data
   double train_flops_per_step = 0;   // model FLOPs of one step (3x forward of 2*batch faces)
   bool finished = false;             // the thread has ended
-  std::string precision;             // what the step runs in, e.g. "bf16 autocast on cpu"
+  std::string precision;             // what the step runs in, e.g. "bf16, fp32 master weights"
   std::string device;
 };
 

@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include "engine/model/autoencoder.h"
+#include "engine/model/blocks.h"
 #include "engine/model/losses.h"
 
 namespace mirage::model {
@@ -64,6 +65,47 @@ TEST(FaceSwapModel, ChannelsLastGivesTheSameOutput) {
   const torch::Tensor b =
       model->decode(model->encode(faces.contiguous(torch::MemoryFormat::ChannelsLast)), 0);
   EXPECT_TRUE(torch::allclose(a, b, 1e-5, 1e-5));
+}
+
+// The GEMM path of convolve() against Torch's convolution: the same output and the same gradients
+// for input, weight and bias, for both block shapes, odd sides included.
+TEST(Blocks, GemmConvolutionMatchesTorchConvolution) {
+  struct Case { int side, kernel, stride, padding; };
+  for (const Case c : {Case{8, 5, 2, 2}, Case{7, 5, 2, 2}, Case{4, 3, 1, 1}, Case{2, 3, 1, 1},
+                       Case{16, 5, 2, 2}}) {
+    torch::manual_seed(c.side * 10 + c.kernel);
+    const torch::Tensor x = torch::randn({3, 6, c.side, c.side}, torch::kDouble);
+    const torch::Tensor w = torch::randn({5, 6, c.kernel, c.kernel}, torch::kDouble);
+    const torch::Tensor b = torch::randn({5}, torch::kDouble);
+    const torch::Tensor upstream = torch::randn_like(torch::conv2d(x, w, b, c.stride, c.padding));
+    auto run = [&](bool ours) {
+      std::vector<torch::Tensor> leaves{x.clone().requires_grad_(), w.clone().requires_grad_(),
+                                        b.clone().requires_grad_()};
+      const torch::Tensor y = ours ? convolve_gemm(leaves[0], leaves[1], leaves[2], c.stride, c.padding)
+                                   : torch::conv2d(leaves[0], leaves[1], leaves[2], c.stride, c.padding);
+      (y * upstream).sum().backward();
+      leaves.insert(leaves.begin(), y.detach());
+      return leaves;
+    };
+    const auto expected = run(false);
+    const auto actual = run(true);
+    EXPECT_TRUE(actual[0].sizes() == expected[0].sizes()) << c.side;
+    EXPECT_TRUE(torch::allclose(actual[0], expected[0], 1e-9, 1e-9)) << "output, side " << c.side;
+    for (int i = 1; i < 4; ++i) {
+      EXPECT_TRUE(torch::allclose(actual[i].grad(), expected[i].grad(), 1e-9, 1e-9))
+          << "gradient " << i << ", side " << c.side;
+    }
+  }
+}
+
+TEST(Blocks, GemmIsChosenForLargeWeightsWithFewOutputPixels) {
+  const auto options = torch::TensorOptions().dtype(torch::kBFloat16);
+  // original's 8->4 encoder conv and 4->4 upscale: yes; lite's: no (small weights); a 16 px
+  // input (64 output pixels): no.
+  EXPECT_TRUE(prefers_gemm(torch::empty({2, 512, 8, 8}, options), torch::empty({1024, 512, 5, 5}, options), 2, 2));
+  EXPECT_TRUE(prefers_gemm(torch::empty({2, 1024, 4, 4}, options), torch::empty({2048, 1024, 3, 3}, options), 1, 1));
+  EXPECT_FALSE(prefers_gemm(torch::empty({2, 128, 8, 8}, options), torch::empty({256, 128, 5, 5}, options), 2, 2));
+  EXPECT_FALSE(prefers_gemm(torch::empty({2, 512, 16, 16}, options), torch::empty({1024, 512, 5, 5}, options), 2, 2));
 }
 
 TEST(Discriminator, GivesAPatchMap) {
