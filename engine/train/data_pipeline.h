@@ -11,11 +11,13 @@
 #pragma once
 
 #include <atomic>
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <random>
 #include <stop_token>
+#include <span>
 #include <vector>
 
 #include "engine/core/command_queue.h"
@@ -44,8 +46,16 @@ struct AugmentOptions {
   double scale = 0.05;           // scale U(1 - s, 1 + s)
   double shift = 0.05;           // shift U(-s, s) * aligned size
   double flip = 0.4;             // horizontal flip probability
-  double colour = 0.08;          // per-channel gain U(1 - c, 1 + c) and bias U(-c/2, c/2); 0: off
+  // Colour in CIE L*a*b* (D65), the same change for input and target: each channel, scaled to
+  // [0, 1], moves a random share d ~ U(-c, c) of the way towards 1 (d > 0) or towards 0 (d < 0);
+  // c = lightness for L*, colour for a* and b* (faceswap's defaults: 30 % and 8 %). 0: off.
+  double lightness = 0.3;
+  double colour = 0.08;
 };
+
+// The colour augmentation above on one image: rgb is N*3 floats in [0, 1], changed in place
+// (out-of-gamut results are clipped). shift holds d for L*, a*, b*.
+void shift_lab(std::span<float> rgb, const std::array<double, 3>& shift);
 
 // One identity's part of a batch; NHWC float in [0, 1].
 struct IdentityBatch {

@@ -92,7 +92,7 @@ TEST(Augment, WithoutAugmentationWarpedEqualsTarget) {
 TEST(Augment, WarpMovesPixelsButKeepsTheTargetAligned) {
   const FaceBank faces = synthetic_faces(1, 128, 1);
   AugmentOptions warp_only;
-  warp_only.rotation_deg = warp_only.scale = warp_only.shift = warp_only.flip = warp_only.colour = 0.0;
+  warp_only.rotation_deg = warp_only.scale = warp_only.shift = warp_only.flip = warp_only.lightness = warp_only.colour = 0.0;
   const TrainBatch batch = make_batch(faces, faces, warp_only, 1, 32, 5, 0);
   const IdentityBatch plain = plain_batch(faces, 0, 1, 32);
   double warped_diff = 0, target_diff = 0;
@@ -103,6 +103,53 @@ TEST(Augment, WarpMovesPixelsButKeepsTheTargetAligned) {
   EXPECT_GT(warped_diff, 0.0);
   // The target is a near-identity similarity of the plain crop: much closer than the warp.
   EXPECT_LT(target_diff, warped_diff);
+}
+
+TEST(ColourAugment, ZeroShiftRoundTripsThroughLab) {
+  std::vector<float> rgb;
+  for (int k = 0; k < 64; ++k) {
+    rgb.push_back(static_cast<float>(k % 4) / 3.0f);
+    rgb.push_back(static_cast<float>((k / 4) % 4) / 3.0f);
+    rgb.push_back(static_cast<float>(k / 16) / 3.0f);
+  }
+  std::vector<float> out = rgb;
+  shift_lab(out, {0.0, 0.0, 0.0});
+  for (std::size_t k = 0; k < rgb.size(); ++k) EXPECT_NEAR(out[k], rgb[k], 2e-4) << k;
+}
+
+TEST(ColourAugment, LightnessAndColourAxesMoveAsLab) {
+  // Mid grey: L* 53.39, a* = b* = 0. A lightness shift keeps it grey and moves L* a share of the
+  // way to 100: 53.39 + 0.3 * 46.61 = 67.37, which is sRGB 0.6432 (CIE formulas).
+  std::vector<float> grey{0.5f, 0.5f, 0.5f};
+  shift_lab(grey, {0.3, 0.0, 0.0});
+  EXPECT_NEAR(grey[0], 0.6432f, 1e-3);
+  EXPECT_NEAR(grey[0], grey[1], 1e-4);
+  EXPECT_NEAR(grey[1], grey[2], 1e-4);
+  std::vector<float> black{0.3f, 0.3f, 0.3f};
+  shift_lab(black, {-1.0, 0.0, 0.0});
+  for (const float v : black) EXPECT_NEAR(v, 0.0f, 1e-3);
+  // +a* is towards red/magenta, -b* towards blue.
+  std::vector<float> red{0.5f, 0.5f, 0.5f};
+  shift_lab(red, {0.0, 0.08, 0.0});
+  EXPECT_GT(red[0], 0.5f + 0.02f);
+  EXPECT_LT(red[1], 0.5f - 0.02f);
+  std::vector<float> blue{0.5f, 0.5f, 0.5f};
+  shift_lab(blue, {0.0, 0.0, -0.08});
+  EXPECT_GT(blue[2], 0.5f + 0.02f);
+  EXPECT_LT(blue[0], blue[2]);
+}
+
+TEST(ColourAugment, InputAndTargetChangeAlike) {
+  const FaceBank faces = synthetic_faces(1, 64, 0);
+  AugmentOptions colour_only;
+  colour_only.warp = false;
+  colour_only.rotation_deg = colour_only.scale = colour_only.shift = colour_only.flip = 0.0;
+  const TrainBatch batch = make_batch(faces, faces, colour_only, 1, 16, 9, 0);
+  const IdentityBatch plain = plain_batch(faces, 0, 1, 16);
+  EXPECT_EQ(batch.a.warped, batch.a.target);
+  double change = 0;
+  for (std::size_t k = 0; k < plain.target.size(); ++k) change += std::abs(batch.a.target[k] - plain.target[k]);
+  EXPECT_GT(change / static_cast<double>(plain.target.size()), 0.002);
 }
 
 TEST(Pipeline, BatchesDependOnlyOnSeedAndIndex) {

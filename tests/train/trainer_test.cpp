@@ -57,7 +57,7 @@ TEST(Trainer, TinyModelOverfitsAFewGeneratedFaces) {
   TrainerOptions o = tiny(150);
   o.augment = AugmentOptions{};
   o.augment.warp = false;
-  o.augment.rotation_deg = o.augment.scale = o.augment.shift = o.augment.flip = o.augment.colour = 0;
+  o.augment.rotation_deg = o.augment.scale = o.augment.shift = o.augment.flip = o.augment.lightness = o.augment.colour = 0;
   o.weights.ssim = 0;
   auto trainer = run_to_end(o, faces);
   const TrainerStats s = trainer->stats();
