@@ -26,6 +26,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr int kMaxRollbacks = 5;  // in a row without a good save in between: give up
+constexpr double kMixupAlpha = 0.2;
 constexpr std::int64_t kLossScaleGrowth = 1000;
 constexpr double kInitialLossScale = 65536;
 constexpr double kMaxLossScale = 16777216;
@@ -59,6 +60,14 @@ IdentityTensors to_tensors(IdentityBatch& b, std::int64_t n, std::int64_t r, con
   return {nhwc(b.warped, n, r, 3, d, channels_last),
           {nhwc(b.target, n, r, 3, d, channels_last), nhwc(b.hull, n, r, 1, d, channels_last),
            nhwc(b.eyes, n, r, 1, d, channels_last), nhwc(b.mouth, n, r, 1, d, channels_last)}};
+}
+
+// n samples of Beta(alpha, alpha) as an [n, 1, 1, 1] tensor, from Torch's generator (whose state
+// checkpoints keep).
+torch::Tensor sample_beta(std::int64_t n, double alpha, const torch::TensorOptions& options) {
+  const torch::Tensor shape = torch::full({2, n, 1, 1, 1}, alpha, options.dtype(torch::kFloat));
+  const torch::Tensor gamma = torch::_standard_gamma(shape);
+  return (gamma[0] / (gamma[0] + gamma[1])).nan_to_num(0.5);  // both draws can underflow to 0
 }
 
 bool all_finite(const std::vector<torch::Tensor>& tensors) {
@@ -440,9 +449,15 @@ struct Trainer::State {
       const IdentityTensors* sides[2] = {&ta, &tb};
       const torch::Tensor fakes[2] = {fake_a.detach(), fake_b.detach()};
       for (int i = 0; i < 2; ++i) {
+        // Mixup LSGAN (faceswap-GAN): the discriminator sees lambda * real + (1 - lambda) * fake
+        // with lambda ~ Beta(0.2, 0.2) per face, and learns to answer lambda. Smoother than
+        // separate real -> 1 / fake -> 0 targets, and one forward instead of two.
         auto& d = discriminators[static_cast<std::size_t>(i)];
-        loss_d = loss_d + 0.5 * ((d->forward(sides[i]->targets.target, sides[i]->warped) - 1).square().mean() +
-                                 d->forward(fakes[i], sides[i]->warped).square().mean());
+        const torch::Tensor& real = sides[i]->targets.target;
+        const torch::Tensor lambda = sample_beta(real.size(0), kMixupAlpha, real.options());
+        const torch::Tensor mixed = lambda * real + (1 - lambda) * fakes[i];
+        const torch::Tensor score = d->forward(mixed, sides[i]->warped);
+        loss_d = loss_d + (score - lambda).square().mean();
       }
       loss_d.backward();
       d_loss = loss_d.item<double>();

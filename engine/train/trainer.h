@@ -15,7 +15,7 @@
 // decoder on its half -> losses (in fp32) -> backward -> reduce_gradients() (the data-parallel
 // all-reduce point; a no-op in one process) -> NaN/Inf guard on the loss and the gradient norm ->
 // one fused pass of gradient clipping + Adam (engine/model/fused_adam.h). With the GAN on, each
-// identity's discriminator then takes one LSGAN step on the detached outputs.
+// identity's discriminator then takes one mixup-LSGAN step on the detached outputs.
 // Precision: in bf16 (the default where the CPU or GPU has it) or fp16 (CUDA, with dynamic loss
 // scaling) the step runs on a reduced-precision copy of the model, and the optimizer updates fp32
 // master weights and rewrites the copy in the same pass; what is saved, previewed, evaluated and
