@@ -5,6 +5,7 @@
 #include <chrono>
 #include <mutex>
 
+#include "engine/core/clock.h"
 #include "engine/core/command_queue.h"
 #include "engine/core/worker.h"
 #include "engine/face/face_set.h"
@@ -14,12 +15,6 @@ namespace mirage::face {
 namespace {
 
 namespace fs = std::filesystem;
-
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 constexpr std::int64_t kSaveEveryFaces = 200;
 constexpr int kMaxWriteFailuresInARow = 10;

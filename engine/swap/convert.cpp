@@ -7,6 +7,7 @@
 #include <optional>
 #include <vector>
 
+#include "engine/core/clock.h"
 #include "engine/core/command_queue.h"
 #include "engine/core/worker.h"
 #include "engine/face/align.h"
@@ -21,12 +22,6 @@ namespace mirage::swap {
 namespace {
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
 // Frames in flight between two stages: enough to ride out a slow detection frame.
 constexpr std::size_t kQueueDepth = 8;
 // At most this many frames' faces go through the model in one call: only frames already

@@ -54,7 +54,7 @@ struct TrainerOptions {
   std::string device = "auto";       // auto | cpu | cuda | cuda:N
   std::string precision = "auto";    // auto (bf16 where the hardware has it) | fp32 | bf16 | fp16
   bool channels_last = false;        // NHWC weights and batches (measured slower for lite on CPU)
-  double learning_rate = 2e-4;
+  double learning_rate = 3e-4;
   double beta1 = 0.9;
   double beta2 = 0.999;
   std::string schedule = "cosine";   // cosine (warm-up, then down to 10 % at the run's end) | constant
@@ -64,7 +64,7 @@ struct TrainerOptions {
   bool gan = false;
   double discriminator_learning_rate = 2e-4;
   AugmentOptions augment;
-  double warp_until = 1.0;           // warp off once this share of the run (--steps/--minutes) is done
+  double warp_until = 0.75;          // warp off once this share of the run (--steps/--minutes) is done
   std::int64_t max_steps = 0;        // stop after this step (0: no limit)
   double max_minutes = 0;            // stop after this much training time (0: no limit)
   int save_every = 1000;             // steps between checkpoints (0: only at the end)

@@ -5,13 +5,7 @@ set -uo pipefail
 mirage=$1
 clip=$2/data/Megamind.avi
 [ -s "$clip" ] || { echo "skipped: $clip is missing (tools/setup copies it)"; exit 77; }
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-failures=0
-check() {  # check <description> <command...>: the command must succeed
-  local what=$1; shift
-  if "$@"; then echo "ok   $what"; else echo "FAIL $what"; failures=$((failures + 1)); fi
-}
+source "$(dirname "$0")/../support/cli_check.sh"
 
 "$mirage" extract --input "$clip" --output "$work/faces" --every 10 --json --quiet >"$work/out.json" 2>"$work/err"
 check "extract exits 0 when it made faces" test $? -eq 0
@@ -37,4 +31,4 @@ check "a file that is not a video exits 1" test $? -eq 1
 "$mirage" extract --input "$clip" --output "$work/faces" --size 5 2>/dev/null
 check "a bad option value exits 2" test $? -eq 2
 
-exit $((failures > 0))
+finish

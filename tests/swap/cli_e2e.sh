@@ -6,13 +6,7 @@ set -uo pipefail
 mirage=$1
 clip=$2/data/Megamind.avi
 [ -s "$clip" ] || { echo "skipped: $clip is missing (tools/setup copies it)"; exit 77; }
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-failures=0
-check() {  # check <description> <command...>: the command must succeed
-  local what=$1; shift
-  if "$@"; then echo "ok   $what"; else echo "FAIL $what"; failures=$((failures + 1)); fi
-}
+source "$(dirname "$0")/../support/cli_check.sh"
 one_line() { test "$(wc -l <"$work/err")" -eq 1 && grep -q "$1" "$work/err"; }
 
 "$mirage" convert --input "$clip" 2>"$work/err"
@@ -74,4 +68,4 @@ check "  with one line" test "$(wc -l <"$work/err")" -eq 1
 check "  and makes no file" test ! -e "$work/bad.mp4"
 
 check "no temporary file is left anywhere" test -z "$(find "$work" -name '*.partial-*')"
-exit $((failures > 0))
+finish

@@ -5,19 +5,15 @@ prints ms/step, samples/s, GFLOP/s and the ratios.
   tools/bench/bench_train.py --mirage build/bin/mirage --preset original --batch 16
 
 The peers need Debian's python3-torch (tools/setup installs it); --python picks the interpreter
-(default /usr/bin/python3, the one Debian's torch is installed for).
-
-Peaks measured with PyTorch on this 2-core CPU (issue #4): fp32 GEMM ~196 GFLOP/s, bf16 GEMM ~410,
-oneDNN conv fp32 ~237, bf16 ~515.
+(default /usr/bin/python3, the one Debian's torch is installed for). The CPU's GEMM and convolution
+peaks are measured in the same run (train_peer.py --form peaks), since they differ from machine to
+machine (issue #4 quotes 196 / 410 GFLOP/s for fp32 / bf16 GEMM on its machine).
 """
 import argparse
 import json
 import os
 import subprocess
 import sys
-
-PEAKS = {"fp32 GEMM": 196, "bf16 GEMM": 410, "oneDNN conv fp32": 237, "oneDNN conv bf16": 515}
-
 
 def run_json(command):
     out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
@@ -41,6 +37,7 @@ def main():
     peers = {form: run_json([args.python, peer, "--preset", args.preset, "--form", form,
                              "--threads", str(args.threads)] + common)
              for form in ("plain", "tuned")}
+    peaks = run_json([args.python, peer, "--form", "peaks", "--threads", str(args.threads)])["gflops"]
     gflop = mirage["gflop_per_step"]
     print(f"train step, preset {args.preset}, batch {args.batch} per identity, {args.threads} threads "
           f"({gflop:.1f} GFLOP per step)")
@@ -53,8 +50,10 @@ def main():
     print(f"  speed-up vs plain: {peers['plain']['ms_per_step'] / mirage['ms_per_step']:.2f}x, "
           f"vs tuned: {peers['tuned']['ms_per_step'] / mirage['ms_per_step']:.2f}x")
     achieved = gflop / (mirage["ms_per_step"] / 1000)
-    print("  mirage against the measured peaks: " +
-          ", ".join(f"{100 * achieved / peak:.0f} % of {name} ({peak})" for name, peak in PEAKS.items()))
+    print("  peaks measured now: " + ", ".join(f"{name} {peak:.0f}" for name, peak in peaks.items()) +
+          " GFLOP/s")
+    print("  mirage against them: " +
+          ", ".join(f"{100 * achieved / peak:.0f} % of {name}" for name, peak in peaks.items()))
     print(f"  data wait (mirage): {100 * mirage['data_wait_share']:.1f} % of step time")
 
 

@@ -9,6 +9,8 @@ Adam. Inputs are fixed random tensors (no augmentation cost is charged to the pe
 Forms:
   plain  eager fp32, NCHW; each identity through the encoder on its own
   tuned  both identities through the encoder as one batch, under bf16 autocast
+  peaks  no model: this CPU's measured GEMM and oneDNN convolution peaks, fp32 and bf16, at the
+         same thread count (best of a few runs), to put the step's GFLOP/s against
 
   python3 tools/bench/train_peer.py --preset original --batch 16 --form plain --steps 5
 prints one JSON line: {"form": ..., "ms_per_step": ..., ...}.
@@ -102,16 +104,42 @@ def reconstruction_loss(out, target, hull, eyes, mouth, w):
     return l1 + 0.5 * (mask - hull).square().mean() + 0.1 * edge + dssim(rgb, target, w)
 
 
+def measure_peaks(threads):
+    """GFLOP/s of a 2048^3 GEMM and of a 3x3 convolution 256 -> 256 channels at 32x32, batch 32
+    (the shape class of the decoders), in fp32 and bf16: the best of five runs each."""
+    def best(fn, flop):
+        fn()
+        times = []
+        for _ in range(5):
+            t0 = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t0)
+        return flop / min(times) / 1e9
+    out = {}
+    n = 2048
+    for name, dtype in (("fp32", torch.float32), ("bf16", torch.bfloat16)):
+        a, b = torch.rand(n, n, dtype=dtype), torch.rand(n, n, dtype=dtype)
+        out[f"{name} GEMM"] = best(lambda: a @ b, 2.0 * n ** 3)
+        x = torch.rand(32, 256, 32, 32, dtype=dtype)
+        w = torch.rand(256, 256, 3, 3, dtype=dtype)
+        out[f"oneDNN conv {name}"] = best(lambda: F.conv2d(x, w, padding=1), 2.0 * 32 * 32 * 32 * 256 * 256 * 9)
+    return out
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--preset", default="original", choices=PRESETS)
     parser.add_argument("--batch", type=int, default=16, help="faces per identity")
-    parser.add_argument("--form", default="plain", choices=["plain", "tuned"])
+    parser.add_argument("--form", default="plain", choices=["plain", "tuned", "peaks"])
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    if args.form == "peaks":
+        print(json.dumps({"form": "peaks", "threads": args.threads, "torch": torch.__version__,
+                          "gflops": measure_peaks(args.threads)}))
+        return
     torch.manual_seed(1)
     p = PRESETS[args.preset]
     r, n = p["resolution"], args.batch

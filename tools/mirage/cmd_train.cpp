@@ -115,13 +115,13 @@ int run_train(const Args& args) {
   options.add("--b", "", "face set of identity B (default <project>/faces/b)");
   options.add("--minutes", "0", "stop after this many minutes (0: no limit)");
   options.add("--steps", "0", "stop after this step (0: no limit)");
-  options.add("--lr", "2e-4", "learning rate (cosine schedule over --minutes/--steps)");
+  options.add("--lr", "3e-4", "learning rate (cosine schedule over --minutes/--steps)");
   options.add("--save-every", "500", "steps between checkpoints");
   options.add("--keep", "3", "checkpoints kept in <project>/model");
   options.add("--preview-every", "200", "steps between previews (<project>/model/preview.png)");
   options.add("--holdout", "0", "hold every Nth face out of training and report A->A PSNR on them");
   options.add("--eval-every", "500", "steps between held-out PSNR measurements");
-  options.add("--warp-until", "1", "turn random_warp off after this share of the run (0-1)");
+  options.add("--warp-until", "0.75", "turn random_warp off after this share of a --minutes/--steps run (0-1)");
   options.add("--synthetic", "0", "train on N generated faces per identity instead of face sets");
   add_common_options(options);
   options.flag("--quiet", "no progress line");
