@@ -1,8 +1,5 @@
 #include "engine/train/data_pipeline.h"
 
-#include <sys/resource.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cmath>
 #include <numbers>
@@ -12,8 +9,6 @@
 
 namespace mirage::train {
 namespace {
-
-constexpr int kBackgroundNice = 19;
 
 std::uint64_t mix(std::uint64_t x) {  // splitmix64: independent streams per batch and face
   x += 0x9e3779b97f4a7c15ULL;
@@ -272,10 +267,6 @@ BatchPrefetcher::BatchPrefetcher(std::shared_ptr<const FaceBank> a, std::shared_
   }
   for (int w = 0; w < threads; ++w) {
     workers_.emplace_back(format("train-data-{}", w), [this, w, threads](std::stop_token stop) {
-      if (options_.background_priority) {
-        // Per thread on Linux; where it fails the worker just runs at normal priority.
-        ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), kBackgroundNice);
-      }
       for (std::int64_t index = first_index_ + w; !stop.stop_requested(); index += threads) {
         AugmentOptions augment = options_.augment;
         augment.warp = warp_.load();

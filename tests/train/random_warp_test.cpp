@@ -1,12 +1,6 @@
 #include "engine/train/random_warp.h"
 
-#include <sys/resource.h>
-
 #include <cmath>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
-#include <string>
 
 #include <gtest/gtest.h>
 
@@ -178,39 +172,6 @@ TEST(Pipeline, BatchesDependOnlyOnSeedAndIndex) {
     EXPECT_EQ(x->a.warped, y->a.warped);
     EXPECT_EQ(x->b.target, y->b.target);
   }
-}
-
-// The nice value of this process's thread called `name` (-100 when there is none).
-int thread_nice(const std::string& name) {
-  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
-    std::ifstream comm(task.path() / "comm");
-    std::string line;
-    if (!std::getline(comm, line) || line != name) continue;
-    std::ifstream stat(task.path() / "stat");
-    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-    std::istringstream fields(text.substr(text.rfind(')') + 2));  // after "pid (comm) "
-    std::string field;
-    for (int i = 3; i <= 19 && fields >> field; ++i) {
-      if (i == 19) return std::stoi(field);  // proc(5): field 19 is nice
-    }
-  }
-  return -100;
-}
-
-TEST(Pipeline, WorkersRunAtBackgroundPriorityUnlessAsked) {
-  auto a = std::make_shared<const FaceBank>(synthetic_faces(2, 64, 0));
-  PipelineOptions options;
-  options.batch = 1;
-  options.resolution = 16;
-  {
-    BatchPrefetcher prefetcher(a, a, options, 0);
-    ASSERT_TRUE(prefetcher.next().has_value());  // the worker has started
-    EXPECT_EQ(thread_nice("train-data-0"), 19);
-  }
-  options.background_priority = false;
-  BatchPrefetcher prefetcher(a, a, options, 0);
-  ASSERT_TRUE(prefetcher.next().has_value());
-  EXPECT_EQ(thread_nice("train-data-0"), ::getpriority(PRIO_PROCESS, 0));  // the process's own
 }
 
 }  // namespace
