@@ -247,9 +247,7 @@ void FusedAdam::step(double grad_scale) {
 }
 
 void FusedAdam::clear_gradients() {
-  for (const torch::Tensor& t : gradient_tensors()) {
-    const_cast<torch::Tensor&>(t).mutable_grad() = torch::Tensor();
-  }
+  for (const torch::Tensor& t : gradient_tensors()) t.mutable_grad() = torch::Tensor();
 }
 
 void FusedAdam::sync_compute() {
