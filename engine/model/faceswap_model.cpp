@@ -82,6 +82,24 @@ torch::Tensor FaceSwapModelImpl::decode(const torch::Tensor& latent, int identit
   return decoders_->ptr<DecoderImpl>(static_cast<std::size_t>(identity))->forward(latent);
 }
 
+SelfAttentionImpl::SelfAttentionImpl(int channels) {
+  MIRAGE_CHECK(channels >= 8);
+  const auto conv1x1 = [](int in, int out) { return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 1)); };
+  query_ = register_module("query", conv1x1(channels, channels / 8));
+  key_ = register_module("key", conv1x1(channels, channels / 8));
+  value_ = register_module("value", conv1x1(channels, channels));
+  gamma_ = register_parameter("gamma", torch::zeros({1}));
+}
+
+torch::Tensor SelfAttentionImpl::forward(const torch::Tensor& x) {
+  const std::int64_t n = x.size(0), c = x.size(1), positions = x.size(2) * x.size(3);
+  const torch::Tensor q = query_->forward(x).reshape({n, -1, positions}).transpose(1, 2);  // [n, p, c/8]
+  const torch::Tensor k = key_->forward(x).reshape({n, -1, positions});                     // [n, c/8, p]
+  const torch::Tensor v = value_->forward(x).reshape({n, c, positions});                    // [n, c, p]
+  const torch::Tensor attention = torch::softmax(torch::bmm(q, k), -1);                     // [n, p, p]
+  return x + gamma_ * torch::bmm(v, attention.transpose(1, 2)).reshape(x.sizes());
+}
+
 DiscriminatorImpl::DiscriminatorImpl(int filters) {
   using torch::nn::Conv2dOptions;
   const auto conv = [](int in, int out) {
@@ -94,10 +112,33 @@ DiscriminatorImpl::DiscriminatorImpl(int filters) {
                             torch::nn::InstanceNorm2d(2 * filters), leaky(),
                             conv(2 * filters, 4 * filters), torch::nn::InstanceNorm2d(4 * filters),
                             leaky(), torch::nn::Conv2d(Conv2dOptions(4 * filters, 1, 4).padding(1))));
+  // Registered after the convolutions so that their names and parameter positions (and with them
+  // checkpoints from before this layer) stay as they were.
+  attention_ = register_module("attention", SelfAttention(4 * filters));
 }
 
 torch::Tensor DiscriminatorImpl::forward(const torch::Tensor& image, const torch::Tensor& condition) {
-  return layers_->forward(torch::cat({image, condition}, 1));
+  torch::Tensor x = torch::cat({image, condition}, 1);
+  const auto last = std::prev(layers_->end());
+  for (auto layer = layers_->begin(); layer != last; ++layer) x = layer->forward(x);
+  return last->forward(attention_->forward(x));
+}
+
+bool load_discriminator(DiscriminatorImpl& discriminator, torch::serialize::InputArchive& archive) {
+  torch::serialize::InputArchive attention;
+  if (archive.try_read("attention", attention)) {
+    discriminator.load(archive);
+    return true;
+  }
+  // Everything but the attention layer, as Module::load would read it.
+  const torch::NoGradGuard no_grad;
+  for (const auto& child : discriminator.named_children()) {
+    if (child.key() == "attention") continue;
+    torch::serialize::InputArchive part;
+    archive.read(child.key(), part);
+    child.value()->load(part);
+  }
+  return false;
 }
 
 Result<FaceSwapModel> make_faceswap_model(const ModelPreset& preset) {

@@ -27,6 +27,7 @@
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/pimpl.h>
+#include <torch/serialize/input-archive.h>
 
 #include "engine/core/error.h"
 
@@ -84,18 +85,40 @@ class FaceSwapModelImpl : public torch::nn::Module {
 };
 TORCH_MODULE(FaceSwapModel);
 
-// Conditional patch discriminator (faceswap-GAN): input concat(image, distorted input), 6
-// channels; conv k4 s2 + LeakyReLU(0.2): f -> 2f + InstanceNorm -> 4f + InstanceNorm -> conv(1, k4)
-// giving an (R/8 - 1)^2 patch map of raw scores (LSGAN: real -> 1, fake -> 0).
+// Self-attention over the positions of a feature map (SAGAN): x + gamma * softmax(q^T k) v with
+// 1x1 convolutions q, k (channels / 8) and v; gamma starts at 0, so the layer starts as the
+// identity and the network learns how much long-range context to use.
+class SelfAttentionImpl : public torch::nn::Module {
+ public:
+  explicit SelfAttentionImpl(int channels);  // channels >= 8
+  torch::Tensor forward(const torch::Tensor& features);
+  torch::Tensor& gamma() { return gamma_; }
+
+ private:
+  torch::nn::Conv2d query_{nullptr}, key_{nullptr}, value_{nullptr};
+  torch::Tensor gamma_;
+};
+TORCH_MODULE(SelfAttention);
+
+// Conditional patch discriminator (faceswap-GAN v2.2): input concat(image, distorted input), 6
+// channels; conv k4 s2 + LeakyReLU(0.2): f -> 2f + InstanceNorm -> 4f + InstanceNorm ->
+// self-attention -> conv(1, k4) giving an (R/8 - 1)^2 patch map of raw scores (trained as mixup
+// LSGAN by engine/train).
 class DiscriminatorImpl : public torch::nn::Module {
  public:
   explicit DiscriminatorImpl(int filters);
   torch::Tensor forward(const torch::Tensor& image, const torch::Tensor& condition);
 
  private:
-  torch::nn::Sequential layers_{nullptr};
+  torch::nn::Sequential layers_{nullptr};  // the convolutions; attention_ runs before the last
+  SelfAttention attention_{nullptr};
 };
 TORCH_MODULE(Discriminator);
+
+// Loads a discriminator saved by Module::save. One saved before the self-attention layer existed
+// (no "attention" entry) loads too: its attention starts fresh (gamma 0, the identity), and the
+// function returns false to say so. Throws what Module::load throws for anything else missing.
+bool load_discriminator(DiscriminatorImpl& discriminator, torch::serialize::InputArchive& archive);
 
 // Builds the model on the CPU with Torch's default initialisation (seed with torch::manual_seed).
 // Errors: kDevice when the weights do not fit in memory.

@@ -222,17 +222,25 @@ struct Trainer::State {
       torch::serialize::InputArchive m;
       archive.read("model", m);
       model->load(m);
+      bool current_discriminators = true;
       for (std::size_t i = 0; i < discriminators.size(); ++i) {
         torch::serialize::InputArchive d;
         archive.read(format("discriminator{}", i), d);
-        discriminators[i]->load(d);
+        current_discriminators &= model::load_discriminator(*discriminators[i], d);
       }
       torch::serialize::InputArchive o;
       archive.read("optimizer", o);
       optimizer->load(o);
-      torch::serialize::InputArchive od;
-      archive.read("discriminator_optimizer", od);
-      d_optimizer->load(od);
+      if (current_discriminators) {
+        torch::serialize::InputArchive od;
+        archive.read("discriminator_optimizer", od);
+        d_optimizer->load(od);
+      } else {
+        // Saved before the discriminators had self-attention: their parameter positions moved,
+        // so their Adam moments start again (they rebuild in a few hundred steps).
+        log::warn("{}: discriminators from before self-attention; their optimizer state starts fresh",
+                  checkpoint.path.string());
+      }
       optimizer->sync_compute();
       torch::Tensor rng;
       archive.read("rng", rng);

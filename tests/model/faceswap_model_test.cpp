@@ -1,5 +1,7 @@
 #include "engine/model/faceswap_model.h"
 
+#include <sstream>
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -112,6 +114,70 @@ TEST(Discriminator, GivesAPatchMap) {
   Discriminator d(8);
   const torch::Tensor x = torch::rand({2, 3, 64, 64});
   EXPECT_EQ(d->forward(x, x).sizes(), (std::vector<std::int64_t>{2, 1, 7, 7}));
+}
+
+TEST(SelfAttention, StartsAsTheIdentityAndMixesPositionsOnceGammaGrows) {
+  torch::manual_seed(3);
+  SelfAttention attention(16);
+  const torch::Tensor x = torch::randn({2, 16, 5, 5});
+  EXPECT_TRUE(torch::equal(attention->forward(x), x));
+  {
+    const torch::NoGradGuard no_grad;
+    attention->gamma().fill_(1.0);
+  }
+  const torch::Tensor y = attention->forward(x);
+  EXPECT_EQ(y.sizes(), x.sizes());
+  EXPECT_GT((y - x).abs().max().item<float>(), 1e-3f);
+  // Every output position depends on every input position: change one corner, the opposite
+  // corner of the output moves.
+  torch::Tensor x2 = x.clone();
+  x2.index_put_({0, torch::indexing::Slice(), 0, 0}, 5.0);
+  const torch::Tensor y2 = attention->forward(x2);
+  EXPECT_GT((y2[0].index({torch::indexing::Slice(), 4, 4}) - y[0].index({torch::indexing::Slice(), 4, 4}))
+                .abs().max().item<float>(), 1e-4f);
+  // gamma gets a gradient, so training can grow it.
+  attention->forward(x).sum().backward();
+  ASSERT_TRUE(attention->gamma().grad().defined());
+}
+
+TEST(Discriminator, LoadsADiscriminatorSavedBeforeSelfAttention) {
+  torch::manual_seed(4);
+  Discriminator saved(8);
+  {
+    const torch::NoGradGuard no_grad;
+    for (auto& p : saved->parameters()) p.uniform_(-0.5, 0.5);
+  }
+  // A discriminator of the earlier layout: the same convolutions, no "attention" entry.
+  torch::serialize::OutputArchive old_layout;
+  torch::serialize::OutputArchive layers;
+  saved->named_children()["layers"]->save(layers);
+  old_layout.write("layers", layers);
+  std::ostringstream bytes;
+  old_layout.save_to(bytes);
+
+  Discriminator fresh(8);
+  torch::serialize::InputArchive in;
+  std::istringstream stream(bytes.str());
+  in.load_from(stream);
+  EXPECT_FALSE(load_discriminator(*fresh, in));
+  const auto expected = saved->named_parameters();
+  for (const auto& p : fresh->named_parameters()) {
+    if (p.key().starts_with("attention.")) continue;
+    EXPECT_TRUE(torch::equal(p.value(), expected[p.key()])) << p.key();
+  }
+  EXPECT_EQ(fresh->named_parameters()["attention.gamma"].item<float>(), 0.0f);
+
+  // The current layout loads whole.
+  torch::serialize::OutputArchive current;
+  saved->save(current);
+  std::ostringstream bytes2;
+  current.save_to(bytes2);
+  Discriminator again(8);
+  torch::serialize::InputArchive in2;
+  std::istringstream stream2(bytes2.str());
+  in2.load_from(stream2);
+  EXPECT_TRUE(load_discriminator(*again, in2));
+  for (const auto& p : again->named_parameters()) EXPECT_TRUE(torch::equal(p.value(), expected[p.key()])) << p.key();
 }
 
 TEST(Losses, DssimIsZeroForEqualImagesAndPositiveOtherwise) {
