@@ -6,6 +6,7 @@
 
 #include <sys/wait.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -13,7 +14,20 @@
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 namespace mirage::studio::test {
+
+// The start of each editor test's main(): Google Test's own flags, then the path of
+// mirage-studio as the one argument. Returns the path, or "" after printing the usage.
+inline std::string studio_from_arguments(int& argc, char** argv) {
+  testing::InitGoogleTest(&argc, argv);
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: %s <path to mirage-studio>\n", argv[0]);
+    return {};
+  }
+  return argv[1];
+}
 
 struct CommandResult {
   int exit_code = -1;  // -1 when the child did not exit normally (a crash)

@@ -94,12 +94,8 @@ TEST_F(StudioScreenshot, UnwritableScreenshotIsOneLine) {
 }  // namespace mirage::studio::test
 
 int main(int argc, char** argv) {
-  testing::InitGoogleTest(&argc, argv);
-  if (argc < 2) {
-    std::fprintf(stderr, "usage: %s <path to mirage-studio>\n", argv[0]);
-    return 2;
-  }
-  mirage::studio::test::g_studio = argv[1];
+  mirage::studio::test::g_studio = mirage::studio::test::studio_from_arguments(argc, argv);
+  if (mirage::studio::test::g_studio.empty()) return 2;
   if (!mirage::studio::test::on_path("xvfb-run")) {
     std::printf("skipped: xvfb-run not found (apt-get install xvfb xauth)\n");
     return 77;

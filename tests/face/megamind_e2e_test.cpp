@@ -17,17 +17,15 @@
 #include "engine/face/face_set.h"
 #include "engine/face/sort.h"
 #include "tests/core/temp_dir.h"
+#include "tests/support/sample_data.h"
 
 namespace mirage::face {
 namespace {
 
 namespace fs = std::filesystem;
 
-fs::path source_dir() {
-  const char* dir = std::getenv("MIRAGE_SOURCE_DIR");
-  return dir != nullptr ? fs::path(dir) : fs::current_path();
-}
-fs::path clip() { return source_dir() / "data" / "Megamind.avi"; }
+using test::source_dir;
+fs::path clip() { return test::megamind_clip(); }
 
 struct Extraction {
   Result<ExtractSummary> summary;

@@ -15,18 +15,13 @@
 #include "engine/media/video_writer.h"
 #include "engine/swap/convert.h"
 #include "tests/core/temp_dir.h"
+#include "tests/support/sample_data.h"
 #include "tests/support/ffprobe.h"
 
 namespace mirage::swap {
 namespace {
 
 namespace fs = std::filesystem;
-
-
-fs::path megamind() {
-  const char* dir = std::getenv("MIRAGE_SOURCE_DIR");
-  return fs::path(dir ? dir : ".") / "data" / "Megamind.avi";
-}
 
 // A stand-in model: the face with inverted colours, a full mask. Fails from call `fail_at` on.
 class InvertingSwapper final : public FaceSwapper {
@@ -58,10 +53,10 @@ double psnr(const cv::Mat& a, const cv::Mat& b) { return cv::PSNR(a, b); }
 class Convert : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    if (!fs::exists(megamind()) || !media::ffmpeg_available()) return;
+    if (!fs::exists(test::megamind_clip()) || !media::ffmpeg_available()) return;
     dir_ = new TempDir;
     clip_ = dir_->path() / "clip.mkv";
-    test::command_output("ffmpeg -v error -i '" + megamind().string() + "' "
+    test::command_output("ffmpeg -v error -i '" + test::megamind_clip().string() + "' "
         "-vf trim=end_frame=36,tpad=stop=6:stop_mode=add:color=gray -t 1.8 -c:v ffv1 -c:a aac '" + clip_.string() + "'");
   }
   static void TearDownTestSuite() { delete dir_; }

@@ -16,6 +16,7 @@
 #include "engine/media/video_writer.h"
 #include "engine/swap/evaluate.h"
 #include "tests/core/temp_dir.h"
+#include "tests/support/sample_data.h"
 #include "tests/swap/copying_swapper.h"
 
 namespace mirage::swap {
@@ -23,16 +24,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-fs::path megamind() {
-  const char* dir = std::getenv("MIRAGE_SOURCE_DIR");
-  return fs::path(dir ? dir : ".") / "data" / "Megamind.avi";
-}
-
 TEST(Evaluate, AClipWithoutSwapHasNoIdentityTransferAndNoExtraJitter) {
-  if (!fs::exists(megamind()) || !media::ffmpeg_available()) GTEST_SKIP() << "needs data/Megamind.avi and ffmpeg";
+  if (!fs::exists(mirage::test::megamind_clip()) || !media::ffmpeg_available()) GTEST_SKIP() << "needs data/Megamind.avi and ffmpeg";
   TempDir dir;
   const fs::path clip = dir.path() / "clip.mkv";
-  std::system(("ffmpeg -v error -i '" + megamind().string() + "' -vf trim=start_frame=60:end_frame=130,setpts=PTS-STARTPTS "
+  std::system(("ffmpeg -v error -i '" + mirage::test::megamind_clip().string() + "' -vf trim=start_frame=60:end_frame=130,setpts=PTS-STARTPTS "
                "-an -c:v ffv1 '" + clip.string() + "'").c_str());
   ASSERT_TRUE(fs::exists(clip));
   auto extracted = face::extract_faces({.input = clip, .output = dir.path() / "all"});
