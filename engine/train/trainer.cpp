@@ -155,7 +155,7 @@ struct Trainer::State {
 
   std::vector<torch::Tensor> generator_parameters() { return model->parameters(); }
 
-  Status build(const TrainerOptions& options, const model::ModelPreset& preset);
+  Status build();
 
   double elapsed_s() const {
     return std::chrono::duration<double>(Clock::now() - started).count() - paused_s;
@@ -600,12 +600,11 @@ struct Trainer::State {
 
 // Builds the model, the compute copy, the discriminators and the optimizers, and resumes the
 // newest checkpoint of options.model_dir if there is one. Runs on a short-lived thread (create()).
-Status Trainer::State::build(const TrainerOptions& options, const model::ModelPreset& preset_in) {
+Status Trainer::State::build() {
   State& s = *this;
-  const model::ModelPreset* preset = &preset_in;
   try {
     torch::manual_seed(options.seed);
-    auto made = model::make_faceswap_model(*preset);
+    auto made = model::make_faceswap_model(preset);
     if (!made) return std::unexpected(made.error());
     s.model = *made;
     s.model->to(s.device);
@@ -614,15 +613,15 @@ Status Trainer::State::build(const TrainerOptions& options, const model::ModelPr
     if (s.compute_dtype == torch::kFloat) {
       s.compute = s.model;
     } else {
-      auto copy = model::make_faceswap_model(*preset);
+      auto copy = model::make_faceswap_model(preset);
       if (!copy) return std::unexpected(copy.error());
       s.compute = *copy;
       s.compute->to(s.device, s.compute_dtype);
       if (options.channels_last) model::to_channels_last(*s.compute);
       compute_parameters = s.compute->parameters();
     }
-    for (int i = 0; i < preset->identities; ++i) {
-      model::Discriminator d(preset->discriminator_filters);
+    for (int i = 0; i < preset.identities; ++i) {
+      model::Discriminator d(preset.discriminator_filters);
       d->to(s.device);
       for (auto& t : d->parameters()) s.d_parameters.push_back(t);
       s.discriminators.push_back(d);
@@ -650,7 +649,7 @@ Status Trainer::State::build(const TrainerOptions& options, const model::ModelPr
         }
         return std::unexpected(error);
       }
-      if (auto st = model::check_preset(*checkpoint, preset->name); !st) return std::unexpected(st.error());
+      if (auto st = model::check_preset(*checkpoint, preset.name); !st) return std::unexpected(st.error());
       if (auto st = s.restore(*checkpoint); !st) return std::unexpected(st.error());
       s.current.saved_step = checkpoint->header.step;
       log::info("resuming {} at step {}", checkpoint->path.string(), s.step);
@@ -745,7 +744,7 @@ Result<std::unique_ptr<Trainer>> Trainer::create(const TrainerOptions& options,
   // more threads belong to teams than there are cores, which made every parallel op on the
   // trainer thread ~20 % slower (up to 2x for short convolutions) on the 2-core machine.
   Status built = ok();
-  std::thread([&] { built = s.build(options, *preset); }).join();
+  std::thread([&] { built = s.build(); }).join();
   if (!built) return std::unexpected(built.error());
   s.publish_stats();
   return std::unique_ptr<Trainer>(new Trainer(std::move(state)));

@@ -140,6 +140,16 @@ TEST(SelfAttention, StartsAsTheIdentityAndMixesPositionsOnceGammaGrows) {
   ASSERT_TRUE(attention->gamma().grad().defined());
 }
 
+// What a checkpoint does to an archive: bytes out, bytes back in.
+torch::serialize::InputArchive round_trip(torch::serialize::OutputArchive& archive) {
+  std::ostringstream bytes;
+  archive.save_to(bytes);
+  std::istringstream stream(bytes.str());
+  torch::serialize::InputArchive in;
+  in.load_from(stream);
+  return in;
+}
+
 TEST(Discriminator, LoadsADiscriminatorSavedBeforeSelfAttention) {
   torch::manual_seed(4);
   Discriminator saved(8);
@@ -152,13 +162,8 @@ TEST(Discriminator, LoadsADiscriminatorSavedBeforeSelfAttention) {
   torch::serialize::OutputArchive layers;
   saved->named_children()["layers"]->save(layers);
   old_layout.write("layers", layers);
-  std::ostringstream bytes;
-  old_layout.save_to(bytes);
-
   Discriminator fresh(8);
-  torch::serialize::InputArchive in;
-  std::istringstream stream(bytes.str());
-  in.load_from(stream);
+  torch::serialize::InputArchive in = round_trip(old_layout);
   EXPECT_FALSE(load_discriminator(*fresh, in));
   const auto expected = saved->named_parameters();
   for (const auto& p : fresh->named_parameters()) {
@@ -170,12 +175,8 @@ TEST(Discriminator, LoadsADiscriminatorSavedBeforeSelfAttention) {
   // The current layout loads whole.
   torch::serialize::OutputArchive current;
   saved->save(current);
-  std::ostringstream bytes2;
-  current.save_to(bytes2);
   Discriminator again(8);
-  torch::serialize::InputArchive in2;
-  std::istringstream stream2(bytes2.str());
-  in2.load_from(stream2);
+  torch::serialize::InputArchive in2 = round_trip(current);
   EXPECT_TRUE(load_discriminator(*again, in2));
   for (const auto& p : again->named_parameters()) EXPECT_TRUE(torch::equal(p.value(), expected[p.key()])) << p.key();
 }
