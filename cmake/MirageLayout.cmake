@@ -6,7 +6,7 @@ set(MIRAGE_LAYOUT_media     engine/core opencv)
 set(MIRAGE_LAYOUT_face      engine/core engine/media opencv dlib)
 set(MIRAGE_LAYOUT_model     engine/core torch)
 set(MIRAGE_LAYOUT_train     engine/core engine/model engine/face engine/media torch opencv)
-set(MIRAGE_LAYOUT_swap      engine/core engine/face engine/media engine/model torch opencv)
+set(MIRAGE_LAYOUT_swap      engine/core engine/face engine/media engine/model engine/render torch opencv)
 set(MIRAGE_LAYOUT_render    engine/core vulkan)
 set(MIRAGE_LAYOUT_workspace engine/core engine/media engine/face engine/model engine/train
                             engine/swap engine/render torch opencv dlib vulkan json)

@@ -20,17 +20,167 @@ using uint = std::uint32_t;
 // Threads per workgroup along x and y of the image passes (one thread per pixel).
 #define MIRAGE_IMAGE_GROUP_SIZE 16
 
-// blend.comp: out.rgb = frame.rgb * (1 - opacity * mask) + face.rgb * (opacity * mask),
-// out.a = frame.a. opacity in [0, 1] (clamped in the shader); width/height in pixels.
-struct BlendPushConstants {
-  float opacity;
+// The compositing passes (composite_*.comp, see engine/render/compositor.h). Offsets are in
+// the units of their buffer: words of staging and readback, floats of work. A crop is the
+// square face image of side `side`; a region ("roi") is a rectangle of frame pixels.
+#define MIRAGE_NO_DATA 0xffffffffu
+#define MIRAGE_REDUCE_GROUP_SIZE 256
+#define MIRAGE_STATS_FLOATS 16  // per partial: weight, face sum[3], face sq[3], frame sum[3], frame sq[3]
+
+// composite_frame_unpack.comp / composite_frame_pack.comp: frame bytes <-> out_image.
+// unpack: the frame's rows (stride bytes, `channels` 3 or 4, bgr order when bgr != 0) from
+// staging word `offset` into out_image. pack: the region x, y, w, h of out_image into readback
+// word `offset` as tightly packed BGR (bgr != 0) or RGB bytes, one thread per word.
+struct FrameCopyPushConstants {
+  uint x;
+  uint y;
   uint width;
   uint height;
-  uint padding;
+  uint offset;
+  uint stride;
+  uint channels;
+  uint bgr;
+};
+
+// composite_mask_init.comp: work[dst + i] = learned(i) * hull(i) / 255 over the crop, where
+// learned are floats at staging word `learned` and hull bytes at staging word `hull`
+// (MIRAGE_NO_DATA: counts as 1).
+struct MaskInitPushConstants {
+  uint side;
+  uint learned;
+  uint hull;
+  uint dst;
+};
+
+// composite_mask_line.comp: a 1-D filter along `axis` (0: x, 1: y), pixels outside the crop
+// counting as 0. op 0: minimum over [i + lo, i + hi]; op 1: sum of weights[k] * m(i + lo + k)
+// for k in [0, hi - lo] (weights: floats at staging word `weights`). op 2: the fade to the
+// border, m *= clamp(d / fade_px, 0, 1) with d the distance to the nearest crop edge.
+struct MaskLinePushConstants {
+  uint side;
+  uint src;
+  uint dst;
+  uint axis;
+  int lo;
+  int hi;
+  uint weights;
+  uint op;
+  float fade_px;
+  uint padding0;
+  uint padding1;
+  uint padding2;
+};
+
+// composite_mask_table.comp: level k of a sparse table along x: work[dst + i] =
+// op(src(x), src(x + half)) (op 0: min, 1: max), for x + half < side (else src(x)).
+struct MaskTablePushConstants {
+  uint side;
+  uint src;
+  uint dst;
+  uint half_width;
+  uint op;
+  uint padding0;
+  uint padding1;
+  uint padding2;
+};
+
+// composite_mask_morph.comp: grey-level erosion (op 0) or dilation (op 1) with OpenCV's
+// elliptical structuring element of radius r: row dy in [-r, r] spans x +- half_widths[dy + r]
+// (ints at staging word `half_widths`); pixels outside count as 0. Rows are read from the
+// sparse table: level 0 at `src`, level k >= 1 at table + (k - 1) * side * side.
+struct MaskMorphPushConstants {
+  uint side;
+  uint src;
+  uint table;
+  uint dst;
+  int radius;
+  uint half_widths;
+  uint op;
+  uint levels;
+};
+
+// composite_warp.comp: for each pixel of the region (roi_w x roi_h), the crop position by
+// OpenCV's fixed-point warpAffine mapping (1/32 px): X = (x0[y] + adelta[x]) >> 5, ints at
+// staging word `coords` in the order adelta[roi_w], bdelta[roi_w], x0[roi_h], y0[roi_h]; the
+// face (BGR floats at staging word `face`) and mask (work float `mask`) bilinearly sampled, 0
+// outside the crop, into work[dst + 4 * i] = (b, g, r, m).
+struct WarpPushConstants {
+  uint side;
+  uint face;
+  uint mask;
+  uint coords;
+  uint dst;
+  uint roi_w;
+  uint roi_h;
+  uint padding0;
+};
+
+// composite_stats.comp: per workgroup of the region, the mask-weighted sums of the warped face
+// and of out_image (L*a*b* for mode 1, BGR for mode 2), MIRAGE_STATS_FLOATS floats per group at
+// work `partials`. composite_stats_finish.comp: one group sums `count` partials and writes the
+// colour transform to work `params`: [0] apply (0/1), [1..3] gain, [4..6] offset.
+struct StatsPushConstants {
+  uint warped;
+  uint roi_x;
+  uint roi_y;
+  uint roi_w;
+  uint roi_h;
+  uint mode;
+  uint partials;
+  uint count;
+  uint params;
+  uint padding0;
+  uint padding1;
+  uint padding2;
+};
+
+// composite_blend.comp: out = frame * (1 - a*m) + face' * 255 * (a*m), rounded, over the region,
+// where face' is the warped face after the colour transform at work `params` (mode 0: none).
+struct BlendPushConstants {
+  uint warped;
+  uint roi_x;
+  uint roi_y;
+  uint roi_w;
+  uint roi_h;
+  uint params;
+  uint mode;
+  float opacity;
+};
+
+// composite_sharpen_rows.comp: the horizontal Gaussian (2 * radius + 1 taps, floats at staging
+// word `weights`, replicated frame border) of out_image rows [row0, row0 + rows) over columns
+// [roi_x, roi_x + roi_w), into work `rows_buffer` (3 floats per pixel).
+// composite_sharpen.comp: the vertical pass over the region, rounded to 8 bits, then
+// out += a*m * amount * (out - blur), rounded (a*m from the warped mask).
+struct SharpenPushConstants {
+  uint roi_x;
+  uint roi_y;
+  uint roi_w;
+  uint roi_h;
+  uint row0;
+  uint rows;
+  uint rows_buffer;
+  uint weights;
+  int radius;
+  uint frame_w;
+  uint frame_h;
+  uint warped;
+  float amount;
+  float opacity;
+  uint padding0;
+  uint padding1;
 };
 
 #ifdef __cplusplus
-static_assert(sizeof(BlendPushConstants) == 16);
+static_assert(sizeof(FrameCopyPushConstants) == 32);
+static_assert(sizeof(MaskInitPushConstants) == 16);
+static_assert(sizeof(MaskLinePushConstants) == 48);
+static_assert(sizeof(MaskTablePushConstants) == 32);
+static_assert(sizeof(MaskMorphPushConstants) == 32);
+static_assert(sizeof(WarpPushConstants) == 32);
+static_assert(sizeof(StatsPushConstants) == 48);
+static_assert(sizeof(BlendPushConstants) == 32);
+static_assert(sizeof(SharpenPushConstants) == 64);
 }  // namespace mirage::shaders
 #endif
 

@@ -1,9 +1,13 @@
 #include "engine/render/compositor.h"
 
 #include <algorithm>
+#include <bit>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 
+#include "engine/core/check.h"
+#include "engine/render/compositor_kernels.h"
 #include "engine/render/vk_check.h"
 #include "shaders/embedded.h"
 #include "shaders/shared_types.h"
@@ -11,193 +15,561 @@
 namespace mirage::render {
 namespace {
 
-constexpr VkImageUsageFlags kInputUsage =
-    VK_IMAGE_USAGE_STORAGE_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT;
-constexpr VkImageUsageFlags kOutputUsage =
-    VK_IMAGE_USAGE_STORAGE_BIT | VK_IMAGE_USAGE_TRANSFER_SRC_BIT;
+using shaders::ShaderId;
+using Clock = std::chrono::steady_clock;
+using u32 = std::uint32_t;
 
-std::uint32_t group_count(int pixels) {
-  return (static_cast<std::uint32_t>(pixels) + MIRAGE_IMAGE_GROUP_SIZE - 1) /
-         MIRAGE_IMAGE_GROUP_SIZE;
+constexpr int kMaxSide = 4096;
+constexpr u32 kNoData = MIRAGE_NO_DATA;
+constexpr u32 kTimestamps = 4;
+
+double ms_since(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
 
-// Copies a view's rows into packed bytes at destination (the view's stride may be padded).
-std::size_t pack_rows(ConstImageView view, std::byte* destination) {
-  const std::size_t row_bytes = view.row_bytes();
-  for (int y = 0; y < view.height; ++y) {
-    std::memcpy(destination + static_cast<std::size_t>(y) * row_bytes, view.row(y), row_bytes);
-  }
-  return row_bytes * static_cast<std::size_t>(view.height);
+u32 groups(int pixels, int group = MIRAGE_IMAGE_GROUP_SIZE) {
+  return (static_cast<u32>(pixels) + static_cast<u32>(group) - 1) / static_cast<u32>(group);
 }
 
-VkBufferImageCopy whole_image(VkDeviceSize offset, int width, int height) {
-  return {
-      .bufferOffset = offset,
-      .imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1},
-      .imageExtent = {static_cast<std::uint32_t>(width), static_cast<std::uint32_t>(height), 1}};
+int whole_pixels(double px) { return static_cast<int>(std::lround(std::abs(px))); }
+
+// Word offsets handed out front to back; every block starts on a word.
+class Allocator {
+ public:
+  u32 take(std::size_t words) {
+    const u32 at = static_cast<u32>(next_);
+    next_ += words;
+    return at;
+  }
+  std::size_t size() const { return next_; }
+
+ private:
+  std::size_t next_ = 0;
+};
+
+PixelRect unite(const PixelRect& a, const PixelRect& b) {
+  if (a.empty()) return b;
+  if (b.empty()) return a;
+  const int x0 = std::min(a.x, b.x), y0 = std::min(a.y, b.y);
+  const int x1 = std::max(a.x + a.width, b.x + b.width);
+  const int y1 = std::max(a.y + a.height, b.y + b.height);
+  return {x0, y0, x1 - x0, y1 - y0};
 }
 
-Status check_inputs(ConstImageView frame, ConstImageView face, ConstImageView mask, float opacity) {
-  if (frame.empty()) return fail(ErrorCode::kInvalidArgument, "blend: the frame is empty");
-  if (frame.format != PixelFormat::kRgba8 || face.format != PixelFormat::kRgba8 ||
-      mask.format != PixelFormat::kGray8) {
-    return fail(ErrorCode::kInvalidArgument,
-                "blend: needs an RGBA8 frame and face and a gray8 mask");
-  }
-  const auto same_size = [&](ConstImageView v) {
-    return v.width == frame.width && v.height == frame.height;
-  };
-  if (!same_size(face) || !same_size(mask) || face.empty() || mask.empty()) {
-    return fail(ErrorCode::kInvalidArgument,
-                "blend: frame {}x{}, face {}x{} and mask {}x{} differ in size", frame.width,
-                frame.height, face.width, face.height, mask.width, mask.height);
-  }
-  if (std::isnan(opacity))
-    return fail(ErrorCode::kInvalidArgument, "blend: opacity is not a number");
-  return ok();
+void compute_barrier(VkCommandBuffer commands) {
+  const VkMemoryBarrier barrier{.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+                                .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT,
+                                .dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT};
+  vkCmdPipelineBarrier(commands, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+                       VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 1, &barrier, 0, nullptr, 0, nullptr);
 }
 
 }  // namespace
 
+struct Compositor::LayerPlan {
+  int side = 0;
+  PixelRect roi;
+  WarpCoordinates coords;
+  u32 face = 0;              // staging words
+  u32 learned = kNoData;
+  u32 hull = kNoData;
+  u32 coords_at = 0;
+  int sharpen_row0 = 0;      // frame rows the sharpening's row pass covers
+  int sharpen_rows = 0;
+};
+
+struct Compositor::FramePlan {
+  int width = 0;
+  int height = 0;
+  int channels = 0;
+  bool bgr = false;
+  std::size_t row_bytes = 0;
+  // Staging: the frame at word 0, then the options' tables, then each layer's data.
+  u32 feather_weights = 0;
+  int feather_half = 0;
+  u32 ellipse = 0;
+  int ellipse_radius = 0;
+  int ellipse_levels = 0;
+  u32 sharpen_weights = 0;
+  int sharpen_radius = 0;
+  std::vector<float> feather_kernel;
+  std::vector<int> ellipse_rows;
+  std::vector<float> sharpen_kernel;
+  std::vector<LayerPlan> layers;
+  std::size_t staging_words = 0;
+  // Work (floats), sized for the largest layer.
+  u32 mask_a = 0, mask_b = 0, table = 0, warped = 0, rows = 0, partials = 0, params = 0;
+  std::size_t work_floats = 0;
+  PixelRect changed;
+  std::size_t readback_words = 0;
+};
+
 Result<Compositor> Compositor::create(Context& context) {
-  VkPhysicalDeviceFeatures features{};
-  vkGetPhysicalDeviceFeatures(context.physical_device(), &features);
-  VkFormatProperties r8{};
-  vkGetPhysicalDeviceFormatProperties(context.physical_device(), VK_FORMAT_R8_UNORM, &r8);
-  if (!features.shaderStorageImageExtendedFormats ||
-      !(r8.optimalTilingFeatures & VK_FORMAT_FEATURE_STORAGE_IMAGE_BIT)) {
+  VkFormatProperties rgba{};
+  vkGetPhysicalDeviceFormatProperties(context.physical_device(), VK_FORMAT_R8G8B8A8_UNORM, &rgba);
+  constexpr VkFormatFeatureFlags kNeeded =
+      VK_FORMAT_FEATURE_STORAGE_IMAGE_BIT | VK_FORMAT_FEATURE_SAMPLED_IMAGE_BIT;
+  if ((rgba.optimalTilingFeatures & kNeeded) != kNeeded) {
     return fail(ErrorCode::kUnsupported,
-                "{} cannot use R8 storage images, which the GPU compositor needs",
+                "{} cannot use RGBA8 storage images, which the GPU compositor needs",
                 context.device_info().name);
   }
-
   Compositor compositor;
   compositor.context_ = &context;
-  auto pass = ComputePass::create(
-      context, {.name = "blend",
-                .spirv = shaders::spirv(shaders::ShaderId::kBlend),
-                .bindings = {VK_DESCRIPTOR_TYPE_STORAGE_IMAGE, VK_DESCRIPTOR_TYPE_STORAGE_IMAGE,
-                             VK_DESCRIPTOR_TYPE_STORAGE_IMAGE, VK_DESCRIPTOR_TYPE_STORAGE_IMAGE},
-                .push_constant_size = sizeof(shaders::BlendPushConstants)});
-  if (!pass) return std::unexpected(pass.error());
-  compositor.blend_pass_ = std::move(*pass);
-  auto set = compositor.blend_pass_.allocate_set();
-  if (!set) return std::unexpected(set.error());
-  compositor.blend_set_ = *set;
+  for (int i = 0; i < static_cast<int>(ShaderId::kCount); ++i) {
+    const auto id = static_cast<ShaderId>(i);
+    auto pass = ComputePass::create(
+        context, {.name = std::string(shaders::name(id)),
+                  .spirv = shaders::spirv(id),
+                  .bindings = {VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+                               VK_DESCRIPTOR_TYPE_STORAGE_IMAGE, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER},
+                  .push_constant_size = 64});
+    if (!pass) return std::unexpected(pass.error());
+    auto set = pass->allocate_set();
+    if (!set) return std::unexpected(set.error());
+    compositor.passes_.push_back(std::move(*pass));
+    compositor.sets_.push_back(*set);
+  }
+
+  const VkCommandPoolCreateInfo pool_info{.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
+                                          .flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT,
+                                          .queueFamilyIndex = context.queue_family()};
+  VkCommandPool pool = VK_NULL_HANDLE;
+  if (auto s = vk_status(vkCreateCommandPool(context.device(), &pool_info, nullptr, &pool),
+                         "creating the compositor's command pool");
+      !s) {
+    return std::unexpected(s.error());
+  }
+  compositor.pool_ = CommandPool(context, pool, "compositor");
+  const VkCommandBufferAllocateInfo allocate{.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+                                             .commandPool = pool,
+                                             .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+                                             .commandBufferCount = 1};
+  if (auto s = vk_status(vkAllocateCommandBuffers(context.device(), &allocate, &compositor.commands_),
+                         "allocating the compositor's command buffer");
+      !s) {
+    return std::unexpected(s.error());
+  }
+  context.name(compositor.commands_, "compositor");
+
+  // Timestamps, where the queue has them: only for the timings, never needed.
+  std::uint32_t families = 0;
+  vkGetPhysicalDeviceQueueFamilyProperties(context.physical_device(), &families, nullptr);
+  std::vector<VkQueueFamilyProperties> properties(families);
+  vkGetPhysicalDeviceQueueFamilyProperties(context.physical_device(), &families, properties.data());
+  if (properties.at(context.queue_family()).timestampValidBits > 0) {
+    const VkQueryPoolCreateInfo query_info{.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO,
+                                           .queryType = VK_QUERY_TYPE_TIMESTAMP,
+                                           .queryCount = kTimestamps};
+    VkQueryPool queries = VK_NULL_HANDLE;
+    if (vkCreateQueryPool(context.device(), &query_info, nullptr, &queries) == VK_SUCCESS) {
+      compositor.queries_ = QueryPool(context, queries, "compositor timestamps");
+      compositor.timestamp_ns_ = context.properties().limits.timestampPeriod;
+    }
+  }
   return compositor;
 }
 
-Status Compositor::prepare(int width, int height) {
-  if (width == width_ && height == height_) return ok();
-  Context& context = *context_;
-  const auto w = static_cast<std::uint32_t>(width);
-  const auto h = static_cast<std::uint32_t>(height);
-  const VkDeviceSize rgba_bytes = VkDeviceSize{w} * h * 4;
-  const VkDeviceSize mask_bytes = VkDeviceSize{w} * h;
+Status Compositor::check(ConstImageView frame, std::span<const CompositeLayer> layers,
+                         const CompositeOptions& options, FramePlan& plan) const {
+  if (auto s = validate(options); !s) return s;
+  if (options.colour == ColourTransfer::kHistogram) {
+    return fail(ErrorCode::kUnsupported,
+                "histogram colour matching runs on the CPU only (--compositor cpu); the GPU "
+                "compositor does none, rct and mean");
+  }
+  if (options.blend == BlendMode::kSeamless) {
+    return fail(ErrorCode::kUnsupported,
+                "seamless (Poisson) blending runs on the CPU only (--compositor cpu)");
+  }
+  if (frame.empty()) return fail(ErrorCode::kInvalidArgument, "composite: the frame is empty");
+  if (frame.format == PixelFormat::kGray8) {
+    return fail(ErrorCode::kInvalidArgument, "composite: the frame must be BGR, RGB, BGRA or RGBA, not gray");
+  }
+  if (frame.width > 16384 || frame.height > 16384) {
+    return fail(ErrorCode::kInvalidArgument, "composite: a {}x{} frame is too large", frame.width,
+                frame.height);
+  }
+  plan.width = frame.width;
+  plan.height = frame.height;
+  plan.channels = frame.channels();
+  plan.bgr = frame.format == PixelFormat::kBgr8 || frame.format == PixelFormat::kBgra8;
+  plan.row_bytes = frame.row_bytes();
 
-  auto frame =
-      GpuImage::create(context, {"blend frame", w, h, VK_FORMAT_R8G8B8A8_UNORM, kInputUsage});
-  if (!frame) return std::unexpected(frame.error());
-  auto face =
-      GpuImage::create(context, {"blend face", w, h, VK_FORMAT_R8G8B8A8_UNORM, kInputUsage});
-  if (!face) return std::unexpected(face.error());
-  auto mask = GpuImage::create(context, {"blend mask", w, h, VK_FORMAT_R8_UNORM, kInputUsage});
-  if (!mask) return std::unexpected(mask.error());
-  auto out = GpuImage::create(context, {"blend out", w, h, VK_FORMAT_R8G8B8A8_UNORM, kOutputUsage});
-  if (!out) return std::unexpected(out.error());
-  auto upload = Buffer::create(context, {"blend upload", 2 * rgba_bytes + mask_bytes,
-                                         VK_BUFFER_USAGE_TRANSFER_SRC_BIT, MemoryUse::kUpload});
-  if (!upload) return std::unexpected(upload.error());
-  auto readback = Buffer::create(context, {"blend readback", rgba_bytes,
-                                           VK_BUFFER_USAGE_TRANSFER_DST_BIT, MemoryUse::kReadback});
-  if (!readback) return std::unexpected(readback.error());
-  // The previous images go through the deletion queue; no pending work reads the set (blend()
-  // waits for its own submission), so rewriting it here is safe.
-  frame_ = std::move(*frame);
-  face_ = std::move(*face);
-  mask_ = std::move(*mask);
-  out_ = std::move(*out);
-  upload_ = std::move(*upload);
-  readback_ = std::move(*readback);
-  const VkImageView views[] = {frame_.view(), face_.view(), mask_.view(), out_.view()};
-  blend_pass_.write_storage_images(blend_set_, views);
-  width_ = width;
-  height_ = height;
+  Allocator staging;
+  staging.take((plan.row_bytes * static_cast<std::size_t>(plan.height) + 3) / 4);
+  if (options.feather_px > 0) {
+    const int taps = 2 * static_cast<int>(std::ceil(options.feather_px)) + 1;
+    plan.feather_kernel = gaussian_kernel(taps, options.feather_px / 2);
+    plan.feather_half = taps / 2;
+    plan.feather_weights = staging.take(plan.feather_kernel.size());
+  }
+  if (const int r = whole_pixels(options.erode_px); r > 0) {
+    plan.ellipse_rows = ellipse_half_widths(r);
+    plan.ellipse_radius = r;
+    plan.ellipse = staging.take(plan.ellipse_rows.size());
+  }
+  if (options.sharpen_amount > 0) {
+    plan.sharpen_radius = static_cast<int>(std::ceil(3 * options.sharpen_radius_px));
+    plan.sharpen_kernel = gaussian_kernel(2 * plan.sharpen_radius + 1, options.sharpen_radius_px);
+    plan.sharpen_weights = staging.take(plan.sharpen_kernel.size());
+  }
+
+  int max_side = 0, max_levels = 0;
+  std::size_t max_warped = 0, max_rows = 0, max_partials = 0;
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    const CompositeLayer& layer = layers[i];
+    const int s = layer.side;
+    if (s < 8 || s > kMaxSide) {
+      return fail(ErrorCode::kInvalidArgument, "composite: face {} has side {} (8..{})", i, s, kMaxSide);
+    }
+    const std::size_t pixels = static_cast<std::size_t>(s) * static_cast<std::size_t>(s);
+    if (layer.face_bgr.size() != pixels * 3) {
+      return fail(ErrorCode::kInvalidArgument, "composite: face {} has {} floats, a {}x{} BGR face needs {}",
+                  i, layer.face_bgr.size(), s, s, pixels * 3);
+    }
+    if (!layer.learned_mask.empty() && layer.learned_mask.size() != pixels) {
+      return fail(ErrorCode::kInvalidArgument, "composite: the learned mask of face {} has {} floats, not {}",
+                  i, layer.learned_mask.size(), pixels);
+    }
+    if (!layer.hull.empty() && (layer.hull.format != PixelFormat::kGray8 || layer.hull.width != s ||
+                                layer.hull.height != s)) {
+      return fail(ErrorCode::kInvalidArgument, "composite: the hull of face {} must be gray8 {}x{} like the face",
+                  i, s, s);
+    }
+    for (const double v : layer.face_to_frame) {
+      if (!std::isfinite(v)) {
+        return fail(ErrorCode::kInvalidArgument, "composite: the matrix of face {} is not finite", i);
+      }
+    }
+    LayerPlan l;
+    l.side = s;
+    const Affine2x3 to_frame = placed_face_to_frame(layer.face_to_frame, s, options);
+    l.roi = warped_bounds(to_frame, s, plan.width, plan.height);
+    if (l.roi.empty()) {
+      return fail(ErrorCode::kInvalidArgument, "composite: face {} lies outside the {}x{} frame", i,
+                  plan.width, plan.height);
+    }
+    Affine2x3 to_roi = to_frame;
+    to_roi[2] -= l.roi.x;
+    to_roi[5] -= l.roi.y;
+    auto coords = warp_coordinates(to_roi, l.roi.width, l.roi.height);
+    if (!coords) {
+      return fail(ErrorCode::kInvalidArgument,
+                  "composite: the matrix of face {} cannot be inverted (it squashes the face flat)", i);
+    }
+    l.coords = std::move(*coords);
+    l.face = staging.take(pixels * 3);
+    if (!layer.learned_mask.empty()) l.learned = staging.take(pixels);
+    if (!layer.hull.empty()) l.hull = staging.take((pixels + 3) / 4);
+    l.coords_at = staging.take(2 * static_cast<std::size_t>(l.roi.width + l.roi.height));
+    const std::size_t roi_pixels = static_cast<std::size_t>(l.roi.width) * static_cast<std::size_t>(l.roi.height);
+    max_warped = std::max(max_warped, roi_pixels * 4);
+    max_partials = std::max(max_partials, std::size_t{groups(l.roi.width)} * groups(l.roi.height) *
+                                              MIRAGE_STATS_FLOATS);
+    if (plan.sharpen_radius > 0) {
+      l.sharpen_row0 = std::max(0, l.roi.y - plan.sharpen_radius);
+      l.sharpen_rows = std::min(plan.height, l.roi.y + l.roi.height + plan.sharpen_radius) - l.sharpen_row0;
+      max_rows = std::max(max_rows, static_cast<std::size_t>(l.roi.width) * static_cast<std::size_t>(l.sharpen_rows) * 3);
+    }
+    if (plan.ellipse_radius > 0) {
+      max_levels = std::max(max_levels, static_cast<int>(std::bit_width(static_cast<unsigned>(std::min(2 * plan.ellipse_radius + 1, s)))) - 1);
+    }
+    max_side = std::max(max_side, s);
+    plan.changed = unite(plan.changed, l.roi);
+    plan.layers.push_back(std::move(l));
+  }
+  plan.ellipse_levels = max_levels;
+  plan.staging_words = staging.size();
+
+  Allocator work;
+  const std::size_t crop = static_cast<std::size_t>(max_side) * static_cast<std::size_t>(max_side);
+  plan.mask_a = work.take(crop);
+  plan.mask_b = work.take(crop);
+  plan.table = work.take(crop * static_cast<std::size_t>(max_levels));
+  plan.warped = work.take(max_warped);
+  plan.rows = work.take(max_rows);
+  plan.partials = work.take(max_partials);
+  plan.params = work.take(16);
+  plan.work_floats = work.size();
+  plan.readback_words =
+      (static_cast<std::size_t>(plan.changed.width) * static_cast<std::size_t>(plan.changed.height) * 3 + 3) / 4;
   return ok();
 }
 
-Result<Image> Compositor::blend(ConstImageView frame, ConstImageView face, ConstImageView mask,
-                                float opacity) {
-  if (auto s = check_inputs(frame, face, mask, opacity); !s) return std::unexpected(s.error());
-  if (auto s = prepare(frame.width, frame.height); !s) return std::unexpected(s.error());
+Status Compositor::reserve(const FramePlan& plan, int width, int height) {
+  Context& context = *context_;
+  bool rebind = false;
+  auto grow = [&](Buffer& buffer, std::size_t words, const char* name, MemoryUse use) -> Status {
+    const VkDeviceSize bytes = std::max<VkDeviceSize>(16, static_cast<VkDeviceSize>(words) * 4);
+    if (buffer && buffer.size() >= bytes) return ok();
+    // A quarter more than asked, so a face that grows a little does not reallocate each frame.
+    auto made = Buffer::create(context, {name, bytes + bytes / 4, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT, use});
+    if (!made) return std::unexpected(made.error());
+    buffer = std::move(*made);
+    rebind = true;
+    return ok();
+  };
+  if (auto s = grow(staging_, plan.staging_words, "compositor staging", MemoryUse::kUpload); !s) return s;
+  if (auto s = grow(work_, plan.work_floats, "compositor work", MemoryUse::kDeviceLocal); !s) return s;
+  if (auto s = grow(readback_, plan.readback_words, "compositor readback", MemoryUse::kReadback); !s) return s;
+  if (!out_ || out_.extent().width != static_cast<u32>(width) || out_.extent().height != static_cast<u32>(height)) {
+    auto image = GpuImage::create(
+        context, {"composited frame", static_cast<u32>(width), static_cast<u32>(height), VK_FORMAT_R8G8B8A8_UNORM,
+                  VK_IMAGE_USAGE_STORAGE_BIT | VK_IMAGE_USAGE_SAMPLED_BIT | VK_IMAGE_USAGE_TRANSFER_SRC_BIT});
+    if (!image) return std::unexpected(image.error());
+    out_ = std::move(*image);
+    out_initialised_ = false;
+    rebind = true;
+  }
+  if (rebind) {
+    // No submitted work uses the sets: composite() waited for the last one.
+    const ComputePass::Resource resources[] = {
+        {.buffer = staging_.handle()}, {.buffer = work_.handle()}, {.image = out_.view()}, {.buffer = readback_.handle()}};
+    for (std::size_t i = 0; i < passes_.size(); ++i) passes_[i].write_set(sets_[i], resources);
+  }
+  return ok();
+}
 
-  std::byte* staging = upload_.mapped().data();
-  const VkDeviceSize face_offset = pack_rows(frame, staging);
-  const VkDeviceSize mask_offset = face_offset + pack_rows(face, staging + face_offset);
-  pack_rows(mask, staging + mask_offset);
+void Compositor::fill_staging(ConstImageView frame, std::span<const CompositeLayer> layers, const FramePlan& plan) {
+  std::byte* base = staging_.mapped().data();
+  auto words = [&](u32 at) { return base + static_cast<std::size_t>(at) * 4; };
+  for (int y = 0; y < frame.height; ++y) {
+    std::memcpy(base + static_cast<std::size_t>(y) * plan.row_bytes, frame.row(y), plan.row_bytes);
+  }
+  auto put = [&](u32 at, const auto& values) { std::memcpy(words(at), values.data(), values.size() * 4); };
+  if (!plan.feather_kernel.empty()) put(plan.feather_weights, plan.feather_kernel);
+  if (!plan.ellipse_rows.empty()) put(plan.ellipse, plan.ellipse_rows);
+  if (!plan.sharpen_kernel.empty()) put(plan.sharpen_weights, plan.sharpen_kernel);
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    const CompositeLayer& layer = layers[i];
+    const LayerPlan& l = plan.layers[i];
+    put(l.face, layer.face_bgr);
+    if (l.learned != kNoData) put(l.learned, layer.learned_mask);
+    if (l.hull != kNoData) {
+      const std::size_t side = static_cast<std::size_t>(l.side);
+      for (int y = 0; y < l.side; ++y) std::memcpy(words(l.hull) + side * static_cast<std::size_t>(y), layer.hull.row(y), side);
+    }
+    u32 at = l.coords_at;
+    for (const auto* part : {&l.coords.adelta, &l.coords.bdelta, &l.coords.x0, &l.coords.y0}) {
+      put(at, *part);
+      at += static_cast<u32>(part->size());
+    }
+  }
+}
 
-  const shaders::BlendPushConstants push{.opacity = std::clamp(opacity, 0.0f, 1.0f),
-                                         .width = static_cast<shaders::uint>(frame.width),
-                                         .height = static_cast<shaders::uint>(frame.height),
-                                         .padding = 0};
-  const int width = frame.width;
-  const int height = frame.height;
-  const auto record = [&](VkCommandBuffer commands) {
-    const ImageTransition to_copy{.from = VK_IMAGE_LAYOUT_UNDEFINED,
-                                  .to = VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
-                                  .src_stage = VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT,
-                                  .dst_stage = VK_PIPELINE_STAGE_TRANSFER_BIT,
-                                  .dst_access = VK_ACCESS_TRANSFER_WRITE_BIT};
-    const ImageTransition to_read{.from = VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
-                                  .to = VK_IMAGE_LAYOUT_GENERAL,
-                                  .src_stage = VK_PIPELINE_STAGE_TRANSFER_BIT,
-                                  .src_access = VK_ACCESS_TRANSFER_WRITE_BIT,
-                                  .dst_stage = VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
-                                  .dst_access = VK_ACCESS_SHADER_READ_BIT};
-    for (const GpuImage* input : {&frame_, &face_, &mask_})
-      record_transition(commands, input->handle(), to_copy);
+std::uint32_t Compositor::record_mask(VkCommandBuffer commands, const FramePlan& plan, const LayerPlan& l,
+                                      const CompositeOptions& o) {
+  const auto dispatch = [&](ShaderId id, const auto& push) {
+    passes_[static_cast<std::size_t>(id)].record(commands, sets_[static_cast<std::size_t>(id)], push,
+                                                   groups(l.side), groups(l.side));
+    compute_barrier(commands);
+  };
+  const u32 side = static_cast<u32>(l.side);
+  u32 current = plan.mask_a, other = plan.mask_b;
+  dispatch(ShaderId::kCompositeMaskInit, shaders::MaskInitPushConstants{side, l.learned, l.hull, current});
+  const auto line = [&](u32 axis, int lo, int hi, u32 weights, u32 op, float fade_px) {
+    dispatch(ShaderId::kCompositeMaskLine,
+             shaders::MaskLinePushConstants{.side = side, .src = current, .dst = other, .axis = axis, .lo = lo,
+                                            .hi = hi, .weights = weights, .op = op, .fade_px = fade_px});
+    std::swap(current, other);
+  };
+  const int top = whole_pixels(o.erode_top_px), bottom = whole_pixels(o.erode_bottom_px);
+  const int left = whole_pixels(o.erode_left_px), right = whole_pixels(o.erode_right_px);
+  if (top > 0 || bottom > 0) line(1, -top, bottom, 0, 0, 0);
+  if (left > 0 || right > 0) line(0, -left, right, 0, 0, 0);
+  if (plan.ellipse_radius > 0) {
+    const u32 op = o.erode_px > 0 ? 0 : 1;
+    const int levels = static_cast<int>(std::bit_width(static_cast<unsigned>(std::min(2 * plan.ellipse_radius + 1, l.side)))) - 1;
+    for (int k = 1; k <= levels; ++k) {
+      const u32 src = k == 1 ? current : plan.table + static_cast<u32>(k - 2) * side * side;
+      dispatch(ShaderId::kCompositeMaskTable,
+               shaders::MaskTablePushConstants{.side = side, .src = src,
+                                               .dst = plan.table + static_cast<u32>(k - 1) * side * side,
+                                               .half_width = 1u << (k - 1), .op = op});
+    }
+    dispatch(ShaderId::kCompositeMaskMorph,
+             shaders::MaskMorphPushConstants{.side = side, .src = current, .table = plan.table, .dst = other,
+                                             .radius = plan.ellipse_radius, .half_widths = plan.ellipse, .op = op,
+                                             .levels = static_cast<u32>(levels)});
+    std::swap(current, other);
+  }
+  if (plan.feather_half > 0) {
+    line(0, -plan.feather_half, plan.feather_half, plan.feather_weights, 1, 0);
+    line(1, -plan.feather_half, plan.feather_half, plan.feather_weights, 1, 0);
+  }
+  if (o.border_fade > 0) line(0, 0, 0, 0, 2, static_cast<float>(o.border_fade * l.side));
+  return current;
+}
+
+void Compositor::record_layer(VkCommandBuffer commands, const FramePlan& plan, const LayerPlan& l,
+                              const CompositeOptions& o) {
+  const u32 mask = record_mask(commands, plan, l, o);
+  const PixelRect& roi = l.roi;
+  const auto dispatch = [&](ShaderId id, const auto& push, u32 gx, u32 gy) {
+    passes_[static_cast<std::size_t>(id)].record(commands, sets_[static_cast<std::size_t>(id)], push, gx, gy);
+    compute_barrier(commands);
+  };
+  const u32 gx = groups(roi.width), gy = groups(roi.height);
+  const u32 rx = static_cast<u32>(roi.x), ry = static_cast<u32>(roi.y);
+  const u32 rw = static_cast<u32>(roi.width), rh = static_cast<u32>(roi.height);
+  dispatch(ShaderId::kCompositeWarp,
+           shaders::WarpPushConstants{.side = static_cast<u32>(l.side), .face = l.face, .mask = mask,
+                                      .coords = l.coords_at, .dst = plan.warped, .roi_w = rw, .roi_h = rh},
+           gx, gy);
+  const u32 mode = o.colour == ColourTransfer::kRct ? 1 : o.colour == ColourTransfer::kMean ? 2 : 0;
+  if (mode != 0) {
+    const shaders::StatsPushConstants stats{.warped = plan.warped, .roi_x = rx, .roi_y = ry, .roi_w = rw,
+                                            .roi_h = rh, .mode = mode, .partials = plan.partials,
+                                            .count = gx * gy, .params = plan.params};
+    dispatch(ShaderId::kCompositeStats, stats, gx, gy);
+    dispatch(ShaderId::kCompositeStatsFinish, stats, 1, 1);
+  }
+  const auto opacity = static_cast<float>(o.opacity);
+  dispatch(ShaderId::kCompositeBlend,
+           shaders::BlendPushConstants{.warped = plan.warped, .roi_x = rx, .roi_y = ry, .roi_w = rw, .roi_h = rh,
+                                       .params = plan.params, .mode = mode, .opacity = opacity},
+           gx, gy);
+  if (plan.sharpen_radius > 0 && opacity > 0) {
+    const shaders::SharpenPushConstants sharpen{
+        .roi_x = rx, .roi_y = ry, .roi_w = rw, .roi_h = rh, .row0 = static_cast<u32>(l.sharpen_row0),
+        .rows = static_cast<u32>(l.sharpen_rows), .rows_buffer = plan.rows, .weights = plan.sharpen_weights,
+        .radius = plan.sharpen_radius, .frame_w = static_cast<u32>(plan.width),
+        .frame_h = static_cast<u32>(plan.height), .warped = plan.warped,
+        .amount = static_cast<float>(o.sharpen_amount), .opacity = opacity};
+    dispatch(ShaderId::kCompositeSharpenRows, sharpen, gx, groups(l.sharpen_rows));
+    dispatch(ShaderId::kCompositeSharpen, sharpen, gx, gy);
+  }
+}
+
+void Compositor::record(VkCommandBuffer commands, const FramePlan& plan, const CompositeOptions& options, bool pack) {
+  const VkCommandBufferBeginInfo begin{.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
+                                       .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT};
+  VK_CHECK(vkBeginCommandBuffer(commands, &begin));
+  const VkQueryPool queries = queries_.get();
+  if (queries) vkCmdResetQueryPool(commands, queries, 0, kTimestamps);
+  // Whatever read or wrote these resources before (the studio sampling the output, the last
+  // frame's passes, the host) is done before this frame's passes start.
+  const VkMemoryBarrier before{.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+                               .srcAccessMask = VK_ACCESS_MEMORY_WRITE_BIT | VK_ACCESS_MEMORY_READ_BIT,
+                               .dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT};
+  vkCmdPipelineBarrier(commands, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 1,
+                       &before, 0, nullptr, 0, nullptr);
+  if (!out_initialised_) {
     record_transition(commands, out_.handle(),
-                      {.from = VK_IMAGE_LAYOUT_UNDEFINED,
-                       .to = VK_IMAGE_LAYOUT_GENERAL,
+                      {.from = VK_IMAGE_LAYOUT_UNDEFINED, .to = VK_IMAGE_LAYOUT_GENERAL,
                        .src_stage = VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT,
                        .dst_stage = VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
                        .dst_access = VK_ACCESS_SHADER_WRITE_BIT});
-    const VkBufferImageCopy frame_copy = whole_image(0, width, height);
-    const VkBufferImageCopy face_copy = whole_image(face_offset, width, height);
-    const VkBufferImageCopy mask_copy = whole_image(mask_offset, width, height);
-    const VkImageLayout dst = VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL;
-    vkCmdCopyBufferToImage(commands, upload_.handle(), frame_.handle(), dst, 1, &frame_copy);
-    vkCmdCopyBufferToImage(commands, upload_.handle(), face_.handle(), dst, 1, &face_copy);
-    vkCmdCopyBufferToImage(commands, upload_.handle(), mask_.handle(), dst, 1, &mask_copy);
-    for (const GpuImage* input : {&frame_, &face_, &mask_})
-      record_transition(commands, input->handle(), to_read);
+  }
+  if (queries) vkCmdWriteTimestamp(commands, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, queries, 0);
+  const shaders::FrameCopyPushConstants unpack{.width = static_cast<u32>(plan.width),
+                                               .height = static_cast<u32>(plan.height), .offset = 0,
+                                               .stride = static_cast<u32>(plan.row_bytes),
+                                               .channels = static_cast<u32>(plan.channels), .bgr = plan.bgr ? 1u : 0u};
+  passes_[static_cast<std::size_t>(ShaderId::kCompositeFrameUnpack)].record(
+      commands, sets_[static_cast<std::size_t>(ShaderId::kCompositeFrameUnpack)], unpack, groups(plan.width),
+      groups(plan.height));
+  compute_barrier(commands);
+  if (queries) vkCmdWriteTimestamp(commands, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, queries, 1);
+  for (const LayerPlan& layer : plan.layers) record_layer(commands, plan, layer, options);
+  if (queries) vkCmdWriteTimestamp(commands, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, queries, 2);
+  if (pack && !plan.changed.empty()) {
+    const shaders::FrameCopyPushConstants push{.x = static_cast<u32>(plan.changed.x),
+                                               .y = static_cast<u32>(plan.changed.y),
+                                               .width = static_cast<u32>(plan.changed.width),
+                                               .height = static_cast<u32>(plan.changed.height), .offset = 0,
+                                               .bgr = plan.bgr ? 1u : 0u};
+    passes_[static_cast<std::size_t>(ShaderId::kCompositeFramePack)].record(
+        commands, sets_[static_cast<std::size_t>(ShaderId::kCompositeFramePack)], push,
+        groups(static_cast<int>(plan.readback_words), MIRAGE_REDUCE_GROUP_SIZE), 1);
+    const VkMemoryBarrier to_host{.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+                                  .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT,
+                                  .dstAccessMask = VK_ACCESS_HOST_READ_BIT};
+    vkCmdPipelineBarrier(commands, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &to_host,
+                         0, nullptr, 0, nullptr);
+  }
+  if (queries) vkCmdWriteTimestamp(commands, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, queries, 3);
+  VK_CHECK(vkEndCommandBuffer(commands));
+}
 
-    blend_pass_.record(commands, blend_set_, push, group_count(width), group_count(height));
+Status Compositor::wait() {
+  if (submitted_ == 0) return ok();
+  return context_->wait(submitted_);
+}
 
-    record_transition(commands, out_.handle(),
-                      {.from = VK_IMAGE_LAYOUT_GENERAL,
-                       .to = VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL,
-                       .src_stage = VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
-                       .src_access = VK_ACCESS_SHADER_WRITE_BIT,
-                       .dst_stage = VK_PIPELINE_STAGE_TRANSFER_BIT,
-                       .dst_access = VK_ACCESS_TRANSFER_READ_BIT});
-    vkCmdCopyImageToBuffer(commands, out_.handle(), VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL,
-                           readback_.handle(), 1, &frame_copy);
-    const VkBufferMemoryBarrier to_host{.sType = VK_STRUCTURE_TYPE_BUFFER_MEMORY_BARRIER,
-                                        .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
-                                        .dstAccessMask = VK_ACCESS_HOST_READ_BIT,
-                                        .srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
-                                        .dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
-                                        .buffer = readback_.handle(),
-                                        .size = VK_WHOLE_SIZE};
-    vkCmdPipelineBarrier(commands, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 0,
-                         nullptr, 1, &to_host, 0, nullptr);
-  };
-  if (auto s = context_->run_one_shot("blend", record); !s) return std::unexpected(s.error());
+Status Compositor::submit(const FramePlan& plan, const CompositeOptions& options, bool pack) {
+  VK_CHECK(vkResetCommandBuffer(commands_, 0));
+  record(commands_, plan, options, pack);
+  auto value = context_->submit({.commands = commands_});
+  if (!value) return std::unexpected(value.error());
+  submitted_ = *value;
+  out_initialised_ = true;
+  changed_ = plan.changed;
+  return ok();
+}
 
-  Image result(width, height, PixelFormat::kRgba8);
-  std::memcpy(result.bytes().data(), readback_.mapped().data(), result.bytes().size());
-  return result;
+void Compositor::read_timestamps() {
+  if (!queries_) return;
+  std::array<std::uint64_t, kTimestamps> ticks{};
+  if (vkGetQueryPoolResults(context_->device(), queries_.get(), 0, kTimestamps, sizeof(ticks), ticks.data(),
+                            sizeof(std::uint64_t), VK_QUERY_RESULT_64_BIT) != VK_SUCCESS) {
+    return;
+  }
+  const double ms = timestamp_ns_ * 1e-6;
+  timings_.unpack_ms = static_cast<double>(ticks[1] - ticks[0]) * ms;
+  timings_.compute_ms = static_cast<double>(ticks[2] - ticks[1]) * ms;
+  timings_.pack_ms = static_cast<double>(ticks[3] - ticks[2]) * ms;
+}
+
+Status Compositor::composite(ConstImageView frame, std::span<const CompositeLayer> layers,
+                             const CompositeOptions& options) {
+  MIRAGE_CHECK(context_ != nullptr);
+  FramePlan plan;
+  if (auto s = check(frame, layers, options, plan); !s) return s;
+  // The staging buffer and the sets are reused: the last frame must be done with them.
+  if (auto s = wait(); !s) return s;
+  if (auto s = reserve(plan, frame.width, frame.height); !s) return s;
+  const auto started = Clock::now();
+  fill_staging(frame, layers, plan);
+  timings_ = {};
+  timings_.upload_ms = ms_since(started);
+  return submit(plan, options, false);
+}
+
+Status Compositor::composite_into(ImageView frame, std::span<const CompositeLayer> layers,
+                                  const CompositeOptions& options) {
+  MIRAGE_CHECK(context_ != nullptr);
+  FramePlan plan;
+  if (auto s = check(frame, layers, options, plan); !s) return s;
+  if (auto s = wait(); !s) return s;
+  if (auto s = reserve(plan, frame.width, frame.height); !s) return s;
+  auto started = Clock::now();
+  fill_staging(frame, layers, plan);
+  timings_ = {};
+  timings_.upload_ms = ms_since(started);
+  started = Clock::now();
+  if (auto s = submit(plan, options, true); !s) return s;
+  if (auto s = wait(); !s) return s;
+  timings_.gpu_total_ms = ms_since(started);
+  read_timestamps();
+
+  started = Clock::now();
+  const PixelRect& r = plan.changed;
+  const auto* packed = reinterpret_cast<const std::uint8_t*>(readback_.mapped().data());
+  const std::size_t packed_row = static_cast<std::size_t>(r.width) * 3;
+  const int channels = plan.channels;
+  for (int y = 0; y < r.height; ++y) {
+    const std::uint8_t* source = packed + static_cast<std::size_t>(y) * packed_row;
+    std::uint8_t* target = frame.row(r.y + y) + static_cast<std::size_t>(r.x) * channels;
+    if (channels == 3) {
+      std::memcpy(target, source, packed_row);
+    } else {
+      for (int x = 0; x < r.width; ++x) std::memcpy(target + x * 4, source + x * 3, 3);  // alpha stays
+    }
+  }
+  timings_.readback_ms = ms_since(started);
+  return ok();
 }
 
 }  // namespace mirage::render

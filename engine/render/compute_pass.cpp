@@ -140,10 +140,36 @@ void ComputePass::write_storage_images(VkDescriptorSet set,
                          writes.data(), 0, nullptr);
 }
 
+void ComputePass::write_set(VkDescriptorSet set, std::span<const Resource> resources) const {
+  MIRAGE_CHECK(resources.size() == bindings_.size());
+  std::vector<VkDescriptorImageInfo> images(resources.size());
+  std::vector<VkDescriptorBufferInfo> buffers(resources.size());
+  std::vector<VkWriteDescriptorSet> writes;
+  for (std::uint32_t i = 0; i < resources.size(); ++i) {
+    VkWriteDescriptorSet write{.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
+                               .dstSet = set,
+                               .dstBinding = i,
+                               .descriptorCount = 1,
+                               .descriptorType = bindings_[i]};
+    if (bindings_[i] == VK_DESCRIPTOR_TYPE_STORAGE_BUFFER) {
+      MIRAGE_CHECK(resources[i].buffer != VK_NULL_HANDLE);
+      buffers[i] = {.buffer = resources[i].buffer, .offset = 0, .range = VK_WHOLE_SIZE};
+      write.pBufferInfo = &buffers[i];
+    } else {
+      MIRAGE_CHECK(bindings_[i] == VK_DESCRIPTOR_TYPE_STORAGE_IMAGE && resources[i].image);
+      images[i] = {.imageView = resources[i].image, .imageLayout = VK_IMAGE_LAYOUT_GENERAL};
+      write.pImageInfo = &images[i];
+    }
+    writes.push_back(write);
+  }
+  vkUpdateDescriptorSets(context_->device(), static_cast<std::uint32_t>(writes.size()),
+                         writes.data(), 0, nullptr);
+}
+
 void ComputePass::record(VkCommandBuffer commands, VkDescriptorSet set,
                          std::span<const std::byte> push, std::uint32_t groups_x,
                          std::uint32_t groups_y, std::uint32_t groups_z) const {
-  MIRAGE_CHECK(push.size() == push_constant_size_);
+  MIRAGE_CHECK(push.size() <= push_constant_size_ && push.size() % 4 == 0);
   vkCmdBindPipeline(commands, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline_.get());
   vkCmdBindDescriptorSets(commands, VK_PIPELINE_BIND_POINT_COMPUTE, layout_.get(), 0, 1, &set, 0,
                           nullptr);

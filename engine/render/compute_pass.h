@@ -46,7 +46,14 @@ class ComputePass {
   Result<VkDescriptorSet> allocate_set();
   // Points the set's bindings, in order, at image views (storage images, layout GENERAL).
   void write_storage_images(VkDescriptorSet set, std::span<const VkImageView> views) const;
-  // Binds pipeline and set, pushes the constants (push.size() == push_constant_size) and
+  // One resource per binding, in order: a whole buffer for a storage-buffer binding, a view
+  // (layout GENERAL) for a storage-image binding.
+  struct Resource {
+    VkBuffer buffer = VK_NULL_HANDLE;
+    VkImageView image = VK_NULL_HANDLE;
+  };
+  void write_set(VkDescriptorSet set, std::span<const Resource> resources) const;
+  // Binds pipeline and set, pushes the constants (at most push_constant_size bytes) and
   // dispatches groups_x * groups_y * groups_z workgroups.
   void record(VkCommandBuffer commands, VkDescriptorSet set, std::span<const std::byte> push,
               std::uint32_t groups_x, std::uint32_t groups_y, std::uint32_t groups_z = 1) const;

@@ -158,6 +158,7 @@ class Context {
   static VkObjectType object_type(VkQueue) { return VK_OBJECT_TYPE_QUEUE; }
   static VkObjectType object_type(VkDevice) { return VK_OBJECT_TYPE_DEVICE; }
   static VkObjectType object_type(VkSampler) { return VK_OBJECT_TYPE_SAMPLER; }
+  static VkObjectType object_type(VkQueryPool) { return VK_OBJECT_TYPE_QUERY_POOL; }
   static VkObjectType object_type(VkRenderPass) { return VK_OBJECT_TYPE_RENDER_PASS; }
   static VkObjectType object_type(VkFramebuffer) { return VK_OBJECT_TYPE_FRAMEBUFFER; }
   static VkObjectType object_type(VkSwapchainKHR) { return VK_OBJECT_TYPE_SWAPCHAIN_KHR; }

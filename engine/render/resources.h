@@ -78,6 +78,7 @@ using RenderPass = Owned<VkRenderPass, &vkDestroyRenderPass>;
 using Framebuffer = Owned<VkFramebuffer, &vkDestroyFramebuffer>;
 using OwnedImageView = Owned<VkImageView, &vkDestroyImageView>;  // not mirage::ImageView (pixels)
 using Sampler = Owned<VkSampler, &vkDestroySampler>;
+using QueryPool = Owned<VkQueryPool, &vkDestroyQueryPool>;
 
 // A new binary semaphore, named.
 Result<Semaphore> create_semaphore(Context& context, std::string_view name);

@@ -40,19 +40,12 @@ void fade_to_border(cv::Mat& mask, double border_fade) {
   }
 }
 
+Affine2x3 to_affine(const cv::Matx23d& m) { return {m(0, 0), m(0, 1), m(0, 2), m(1, 0), m(1, 1), m(1, 2)}; }
+
 // The frame pixels a crop of `side` pixels covers once warped with `m`, clipped to the frame.
 cv::Rect warped_bounds(const cv::Matx23d& m, int side, cv::Size frame) {
-  const std::array<cv::Point2d, 4> corners = {cv::Point2d(-0.5, -0.5), cv::Point2d(side - 0.5, -0.5),
-                                              cv::Point2d(-0.5, side - 0.5), cv::Point2d(side - 0.5, side - 0.5)};
-  double x0 = 1e30, y0 = 1e30, x1 = -1e30, y1 = -1e30;
-  for (const cv::Point2d& c : corners) {
-    const double x = m(0, 0) * c.x + m(0, 1) * c.y + m(0, 2);
-    const double y = m(1, 0) * c.x + m(1, 1) * c.y + m(1, 2);
-    x0 = std::min(x0, x), y0 = std::min(y0, y), x1 = std::max(x1, x), y1 = std::max(y1, y);
-  }
-  const cv::Rect box(cv::Point(static_cast<int>(std::floor(x0)), static_cast<int>(std::floor(y0))),
-                     cv::Point(static_cast<int>(std::ceil(x1)) + 1, static_cast<int>(std::ceil(y1)) + 1));
-  return box & cv::Rect(cv::Point(0, 0), frame);
+  const PixelRect r = mirage::warped_bounds(to_affine(m), side, frame.width, frame.height);
+  return {r.x, r.y, r.width, r.height};
 }
 
 cv::Mat rct(const cv::Mat& face, const cv::Mat& target, const cv::Mat& weights) {
@@ -148,51 +141,6 @@ cv::Mat seamless_face(const cv::Mat& frame, const cv::Mat& face, const cv::Mat& 
 
 }  // namespace
 
-std::string_view to_string(ColourTransfer mode) {
-  switch (mode) {
-    case ColourTransfer::kNone: return "none";
-    case ColourTransfer::kRct: return "rct";
-    case ColourTransfer::kMean: return "mean";
-    case ColourTransfer::kHistogram: return "hist";
-  }
-  return "?";
-}
-
-Result<ColourTransfer> parse_colour_transfer(std::string_view text) {
-  for (auto mode : {ColourTransfer::kNone, ColourTransfer::kRct, ColourTransfer::kMean, ColourTransfer::kHistogram}) {
-    if (text == to_string(mode)) return mode;
-  }
-  return fail(ErrorCode::kInvalidArgument, "unknown colour transfer '{}' (none, rct, mean or hist)", text);
-}
-
-std::string_view to_string(BlendMode mode) { return mode == BlendMode::kAlpha ? "alpha" : "seamless"; }
-
-Result<BlendMode> parse_blend_mode(std::string_view text) {
-  if (text == "alpha") return BlendMode::kAlpha;
-  if (text == "seamless") return BlendMode::kSeamless;
-  return fail(ErrorCode::kInvalidArgument, "unknown blend mode '{}' (alpha or seamless)", text);
-}
-
-Status validate(const CompositeOptions& o) {
-  auto in = [](double v, double lo, double hi) { return v >= lo && v <= hi; };
-  if (!in(o.erode_px, -400, 400)) return fail(ErrorCode::kInvalidArgument, "erode must be in [-400, 400] px");
-  if (!in(o.feather_px, 0, 400)) return fail(ErrorCode::kInvalidArgument, "feather must be in [0, 400] px");
-  if (!in(o.border_fade, 0, 0.5)) return fail(ErrorCode::kInvalidArgument, "border fade must be in [0, 0.5]");
-  for (double side : {o.erode_top_px, o.erode_bottom_px, o.erode_left_px, o.erode_right_px}) {
-    if (!in(side, 0, 400)) return fail(ErrorCode::kInvalidArgument, "per-side erosion must be in [0, 400] px");
-  }
-  if (!in(o.face_scale, 0.5, 1.5)) return fail(ErrorCode::kInvalidArgument, "face scale must be in [0.5, 1.5]");
-  if (!in(o.offset_x, -0.5, 0.5) || !in(o.offset_y, -0.5, 0.5)) {
-    return fail(ErrorCode::kInvalidArgument, "face offsets must be in [-0.5, 0.5]");
-  }
-  if (!in(o.opacity, 0, 1)) return fail(ErrorCode::kInvalidArgument, "opacity must be in [0, 1]");
-  if (!in(o.sharpen_amount, 0, 5)) return fail(ErrorCode::kInvalidArgument, "sharpen amount must be in [0, 5]");
-  if (!(o.sharpen_radius_px > 0 && o.sharpen_radius_px <= 50)) {
-    return fail(ErrorCode::kInvalidArgument, "sharpen radius must be in (0, 50] px");
-  }
-  return ok();
-}
-
 cv::Mat prepare_mask(const FaceLayer& layer, const CompositeOptions& o) {
   const int side = layer.face.cols;
   cv::Mat mask(side, side, CV_32F, cv::Scalar(1.0f));
@@ -225,16 +173,8 @@ cv::Mat prepare_mask(const FaceLayer& layer, const CompositeOptions& o) {
 }
 
 cv::Matx23d placed_face_to_frame(const cv::Matx23d& face_to_frame, int crop_side, const CompositeOptions& o) {
-  const double c = (crop_side - 1) / 2.0;
-  const double s = o.face_scale;
-  // T(p) = c + s * (p - c) + offset * S, as a 3x3 so the two compose.
-  const cv::Matx33d t(s, 0, c - s * c + o.offset_x * crop_side,
-                      0, s, c - s * c + o.offset_y * crop_side,
-                      0, 0, 1);
-  const cv::Matx33d f(face_to_frame(0, 0), face_to_frame(0, 1), face_to_frame(0, 2),
-                      face_to_frame(1, 0), face_to_frame(1, 1), face_to_frame(1, 2), 0, 0, 1);
-  const cv::Matx33d m = f * t;
-  return {m(0, 0), m(0, 1), m(0, 2), m(1, 0), m(1, 1), m(1, 2)};
+  const Affine2x3 m = mirage::placed_face_to_frame(to_affine(face_to_frame), crop_side, o);
+  return {m[0], m[1], m[2], m[3], m[4], m[5]};
 }
 
 void weighted_mean_std(const cv::Mat& image, const cv::Mat& weights, cv::Scalar& mean, cv::Scalar& stddev) {

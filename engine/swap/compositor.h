@@ -44,47 +44,21 @@
 // All functions are pure apart from composite()'s frame, and thread-safe.
 #pragma once
 
-#include <string_view>
-
 #include <opencv2/core.hpp>
 
+#include "engine/core/composite_options.h"
 #include "engine/core/error.h"
 
 namespace mirage::swap {
 
-enum class ColourTransfer {
-  kNone,
-  kRct,        // Reinhard: per channel of L*a*b*, (x - mean_face) * std_target / std_face + mean_target
-  kMean,       // per BGR channel: x - mean_face + mean_target (FS "avg-color")
-  kHistogram,  // per BGR channel: weighted 256-bin histogram matching (CDF to CDF)
-};
-enum class BlendMode { kAlpha, kSeamless };
-
-std::string_view to_string(ColourTransfer mode);
-Result<ColourTransfer> parse_colour_transfer(std::string_view text);  // none|rct|mean|hist
-std::string_view to_string(BlendMode mode);
-Result<BlendMode> parse_blend_mode(std::string_view text);  // alpha|seamless
-
-struct CompositeOptions {
-  double erode_px = 0.0;         // > 0 erodes, < 0 dilates the mask (crop pixels)
-  double feather_px = 12.0;      // Gaussian feather of the mask edge (crop pixels, sigma = f/2)
-  double border_fade = 0.08;     // share of the crop side over which the mask fades to 0
-  double erode_top_px = 0.0;     // per-side erosion (crop pixels)
-  double erode_bottom_px = 0.0;
-  double erode_left_px = 0.0;
-  double erode_right_px = 0.0;
-  double face_scale = 1.0;       // [0.5, 1.5], about the crop centre
-  double offset_x = 0.0;         // [-0.5, 0.5], a share of the crop side
-  double offset_y = 0.0;
-  ColourTransfer colour = ColourTransfer::kRct;
-  BlendMode blend = BlendMode::kAlpha;
-  double opacity = 1.0;          // [0, 1]
-  double sharpen_amount = 0.0;   // unsharp-mask gain, [0, 5] (FS's default is 1.5)
-  double sharpen_radius_px = 1.0;  // Gaussian sigma in frame pixels, (0, 50]
-};
-
-// kInvalidArgument naming the first option out of range.
-Status validate(const CompositeOptions& options);
+// The options, their ranges and defaults are defined once, in engine/core/composite_options.h.
+using mirage::BlendMode;
+using mirage::ColourTransfer;
+using mirage::CompositeOptions;
+using mirage::parse_blend_mode;
+using mirage::parse_colour_transfer;
+using mirage::to_string;
+using mirage::validate;
 
 // One face to put back.
 struct FaceLayer {

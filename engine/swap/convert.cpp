@@ -209,6 +209,7 @@ Result<ConvertSummary> convert_video(const ConvertOptions& options, const FaceSw
   const std::string tag = synthetic_tag(model.preset());
   writer_options.metadata = {{"comment", tag}, {"description", tag}, {"mirage_synthetic", "1"}};
   std::optional<media::VideoWriter> writer;
+  std::unique_ptr<FrameCompositor> compositor;  // chosen at the first frame, once its size is known
   summary.setup_s = seconds_since(started);
 
   Worker track("track", [&](std::stop_token stop) {
@@ -280,15 +281,28 @@ Result<ConvertSummary> convert_video(const ConvertOptions& options, const FaceSw
     for (Error& e : problems.take_skipped()) {
       if (callbacks.on_problem) callbacks.on_problem(e);
     }
-    auto t = Clock::now();
     cv::Mat& image = job->frame.image;
+    if (!compositor) {
+      const auto t = Clock::now();
+      auto chosen = choose_compositor(options.compositor, image.size(), options.swapper.composite_px,
+                                      options.swapper.composite);
+      if (!chosen) return give_up(chosen.error());
+      compositor = std::move(chosen->compositor);
+      summary.compositor = compositor->description();
+      summary.compositor_reason = chosen->reason;
+      summary.setup_s += seconds_since(t);
+    }
+    auto t = Clock::now();
     if (job->faces.empty()) {
       ++summary.frames_without_faces;
     } else {
       ++summary.frames_with_faces;
       summary.faces_swapped += static_cast<std::int64_t>(job->faces.size());
       try {
-        swapper.composite(image, job->faces, job->output);
+        const std::vector<FaceLayer> layers = swapper.layers(job->faces, job->output);
+        if (auto s = compositor->composite(image, layers, options.swapper.composite); !s) {
+          return give_up(s.error().with_context(format("compositing frame {}", job->frame.index)));
+        }
       } catch (const cv::Exception& e) {
         return give_up({ErrorCode::kInternal, format("compositing frame {} failed: {}", job->frame.index, e.msg)});
       }

@@ -10,8 +10,8 @@
 // track + prepare (thread "track": face::FaceTracker with One-Euro smoothing, as extraction;
 // model inputs cut) -> infer (thread "infer": FaceSwapper::swap on the faces of every frame
 // already waiting, up to 8 frames per call, since a batch uses the cores far better) ->
-// composite + label + encode (the calling thread; the encoder is an ffmpeg child process fed
-// through a pipe). Frames without a face (none found, or tracking lost) pass through unchanged
+// composite + label + encode (the calling thread, with the compositor options.compositor picks
+// at the first frame; the encoder is an ffmpeg child process fed through a pipe). Frames without a face (none found, or tracking lost) pass through unchanged
 // (label apart) and are counted. Frames outside [start_s, end_s) are decoded and dropped.
 // The clip is written to a temporary name and renamed at the end (media::VideoWriter); any
 // error removes it. Metadata: comment and description "synthetic: made with Mirage <version>,
@@ -25,6 +25,7 @@
 
 #include "engine/core/error.h"
 #include "engine/face/landmarks.h"
+#include "engine/swap/frame_compositor.h"
 #include "engine/swap/swapper.h"
 
 namespace mirage::swap {
@@ -41,6 +42,7 @@ struct ConvertOptions {
   double start_s = 0.0;
   double end_s = -1.0;            // < 0: to the end
   SwapperOptions swapper;
+  CompositorKind compositor = CompositorKind::kAuto;  // see choose_compositor()
   bool label = true;              // the visible "synthetic" mark
   bool overwrite = false;
   double min_face_px = 100.0;     // as extraction
@@ -77,6 +79,8 @@ struct ConvertSummary {
   std::int64_t decode_errors = 0;
   std::int64_t detections = 0;
   double fps = 0.0;          // of the clip
+  std::string compositor;    // FrameCompositor::description() of the one used
+  std::string compositor_reason;  // why (CompositorChoice::reason)
   ConvertStageSeconds stages;
   double setup_s = 0.0;      // opening input, output, detector and landmark models
   double elapsed_s = 0.0;

@@ -51,10 +51,11 @@ PreparedFace FrameSwapper::prepare(const cv::Mat& frame, const face::Landmarks& 
   return prepared;
 }
 
-void FrameSwapper::composite(cv::Mat& frame, std::span<const PreparedFace> faces, const SwappedFaces& output) const {
+std::vector<FaceLayer> FrameSwapper::layers(std::span<const PreparedFace> faces, const SwappedFaces& output) const {
   const int side = options_.composite_px;
+  std::vector<FaceLayer> layers(faces.size());
   for (std::size_t i = 0; i < faces.size(); ++i) {
-    FaceLayer layer;
+    FaceLayer& layer = layers[i];
     cv::resize(read_model_face(output.rgb, static_cast<int>(i), resolution_), layer.face, {side, side}, 0, 0,
                cv::INTER_CUBIC);
     cv::max(layer.face, cv::Scalar::all(0.0), layer.face);
@@ -65,8 +66,12 @@ void FrameSwapper::composite(cv::Mat& frame, std::span<const PreparedFace> faces
     }
     layer.hull_mask = faces[i].hull;
     layer.face_to_frame = faces[i].composite_to_frame;
-    swap::composite(frame, layer, options_.composite);
   }
+  return layers;
+}
+
+void FrameSwapper::composite(cv::Mat& frame, std::span<const PreparedFace> faces, const SwappedFaces& output) const {
+  for (const FaceLayer& layer : layers(faces, output)) swap::composite(frame, layer, options_.composite);
 }
 
 void draw_synthetic_label(cv::Mat& frame) {

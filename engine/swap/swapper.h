@@ -78,7 +78,10 @@ class FrameSwapper {
   // Cuts the model input of one face (landmarks in frame pixels) out of `frame` (8-bit BGR) and
   // appends its R*R*3 floats to `inputs`.
   PreparedFace prepare(const cv::Mat& frame, const face::Landmarks& landmarks, std::vector<float>& inputs) const;
-  // Composites faces[i] = output face i into `frame`, in order.
+  // The compositor's layers for faces[i] = output face i: the model's face resized (bicubic,
+  // clamped to [0, 1]) and its learned mask (bilinear) to composite_px, with the face's hull.
+  std::vector<FaceLayer> layers(std::span<const PreparedFace> faces, const SwappedFaces& output) const;
+  // Composites faces[i] = output face i into `frame`, in order, on the CPU.
   void composite(cv::Mat& frame, std::span<const PreparedFace> faces, const SwappedFaces& output) const;
 
   const SwapperOptions& options() const { return options_; }

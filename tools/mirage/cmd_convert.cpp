@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <optional>
 
+#include "engine/core/composite_options.h"
 #include "engine/core/config.h"
 #include "engine/core/format.h"
 #include "engine/model/runtime.h"
@@ -31,55 +32,38 @@ Result<int> parse_identity(std::string text) {
   return fail(ErrorCode::kInvalidArgument, "identity '{}' does not exist (the model has A and B)", text);
 }
 
+// Every compositing flag comes from the one table of engine/core/composite_options.h.
 void add_compositing_options(Options& opts) {
-  const swap::CompositeOptions d;
   opts.add("--mask", "components", "landmark hull: components or extended (with forehead)");
   opts.flag("--no-learned-mask", "use the landmark hull alone, not the model's mask");
-  opts.add("--erode", format("{}", d.erode_px), "erode (> 0) or dilate (< 0) the mask, crop px (crop: 256 px)");
-  opts.add("--feather", format("{}", d.feather_px), "mask edge blur, crop px");
-  opts.add("--border-fade", format("{}", d.border_fade), "share of the crop side over which the mask fades out");
-  opts.add("--erode-top", "0", "per-side erosion, crop px");
-  opts.add("--erode-bottom", "0", "per-side erosion, crop px");
-  opts.add("--erode-left", "0", "per-side erosion, crop px");
-  opts.add("--erode-right", "0", "per-side erosion, crop px");
-  opts.add("--face-scale", "1", "face scale about the crop centre, 0.5..1.5");
-  opts.add("--offset-x", "0", "face shift, share of the crop side");
-  opts.add("--offset-y", "0", "face shift, share of the crop side");
-  opts.add("--colour", std::string(swap::to_string(d.colour)), "colour transfer: none, rct, mean or hist");
-  opts.add("--blend", "alpha", "alpha or seamless (Poisson clone)");
-  opts.add("--opacity", "1", "0..1");
-  opts.add("--sharpen", "0", "unsharp-mask amount, 0..5 (0: off)");
-  opts.add("--sharpen-radius", "1", "unsharp-mask radius (Gaussian sigma), frame px");
+  for (const CompositeParam& p : composite_params()) {
+    opts.add(format("--{}", p.key), format("{}", p.default_value),
+             format("{}, {}..{}", p.help, p.min_value, p.max_value));
+  }
+  const CompositeOptions defaults;
+  for (const CompositeChoice* c : {&colour_choice(), &blend_choice()}) {
+    const std::string value(c == &colour_choice() ? to_string(defaults.colour) : to_string(defaults.blend));
+    opts.add(format("--{}", c->key), value, std::string(c->help));
+  }
+  opts.add("--compositor", "auto", "where to composite: cpu, gpu (Vulkan) or auto (the faster, measured)");
 }
 
 Result<swap::SwapperOptions> read_compositing_options(const Options& opts) {
   swap::SwapperOptions s;
-  swap::CompositeOptions& c = s.composite;
+  CompositeOptions& c = s.composite;
   auto mask = face::parse_mask_kind(opts.get("--mask"));
   if (!mask) return std::unexpected(mask.error());
   s.hull = *mask;
   s.learned_mask = !opts.has("--no-learned-mask");
-  struct Field {
-    const char* name;
-    double* value;
-    double lo, hi;
-  };
-  const Field fields[] = {{"--erode", &c.erode_px, -400, 400},      {"--feather", &c.feather_px, 0, 400},
-                          {"--border-fade", &c.border_fade, 0, 0.5}, {"--erode-top", &c.erode_top_px, 0, 400},
-                          {"--erode-bottom", &c.erode_bottom_px, 0, 400}, {"--erode-left", &c.erode_left_px, 0, 400},
-                          {"--erode-right", &c.erode_right_px, 0, 400}, {"--face-scale", &c.face_scale, 0.5, 1.5},
-                          {"--offset-x", &c.offset_x, -0.5, 0.5},   {"--offset-y", &c.offset_y, -0.5, 0.5},
-                          {"--opacity", &c.opacity, 0, 1},          {"--sharpen", &c.sharpen_amount, 0, 5},
-                          {"--sharpen-radius", &c.sharpen_radius_px, 0.01, 50}};
-  for (const Field& f : fields) {
-    auto v = opts.get_double(f.name, f.lo, f.hi);
+  for (const CompositeParam& p : composite_params()) {
+    auto v = opts.get_double(format("--{}", p.key), p.min_value, p.max_value);
     if (!v) return std::unexpected(v.error());
-    *f.value = *v;
+    c.*p.field = *v;
   }
-  auto colour = swap::parse_colour_transfer(opts.get("--colour"));
+  auto colour = parse_colour_transfer(opts.get("--colour"));
   if (!colour) return std::unexpected(colour.error());
   c.colour = *colour;
-  auto blend = swap::parse_blend_mode(opts.get("--blend"));
+  auto blend = parse_blend_mode(opts.get("--blend"));
   if (!blend) return std::unexpected(blend.error());
   c.blend = *blend;
   return s;
@@ -98,6 +82,8 @@ Json summary_json(const swap::ConvertOptions& o, const swap::ConvertSummary& s) 
               {"seconds", s.elapsed_s},
               {"setup_seconds", s.setup_s},
               {"frames_per_second", s.frames_per_second()},
+              {"compositor", s.compositor},
+              {"compositor_reason", s.compositor_reason},
               {"stage_ms_per_frame", {{"decode_wait", 1e3 * s.stages.decode / n}, {"track", 1e3 * s.stages.track / n},
                                       {"prepare", 1e3 * s.stages.prepare / n}, {"infer", 1e3 * s.stages.infer / n},
                                       {"composite", 1e3 * s.stages.composite / n}, {"encode_wait", 1e3 * s.stages.encode / n}}}};
@@ -170,6 +156,9 @@ int run_convert(const Args& args) {
   }
   if (!crf) return usage_error(opts, crf.error());
   if (!compositing) return usage_error(opts, compositing.error());
+  auto compositor = swap::parse_compositor_kind(opts.get("--compositor"));
+  if (!compositor) return usage_error(opts, compositor.error());
+  o.compositor = *compositor;
   o.to = *to;
   o.start_s = *start;
   o.end_s = *end;
@@ -213,8 +202,9 @@ int run_convert(const Args& args) {
                 o.output.string().c_str(), static_cast<long long>(summary->frames_written),
                 static_cast<long long>(summary->frames_with_faces), static_cast<long long>(summary->frames_without_faces),
                 static_cast<long long>(summary->faces_swapped), o.to == 0 ? "A" : o.to == 1 ? "B" : "the other identity");
-    std::printf("%.1f s, %.1f frames/s (after %.1f s of set-up)\n", summary->elapsed_s, summary->frames_per_second(),
-                summary->setup_s);
+    std::printf("%.1f s, %.1f frames/s (after %.1f s of set-up); compositor %s (%s)\n", summary->elapsed_s,
+                summary->frames_per_second(), summary->setup_s, summary->compositor.c_str(),
+                summary->compositor_reason.c_str());
   }
   return 0;
 }

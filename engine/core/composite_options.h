@@ -1,0 +1,114 @@
+// The compositing options: their one definition. The CPU compositor (engine/swap), the GPU
+// compositor (engine/render), the command line's flags and the studio's sliders all read the
+// table below, so a name, a range or a default is written once.
+//
+//   mirage::CompositeOptions options;                       // the defaults of the table
+//   for (const CompositeParam& p : composite_params()) {    // one flag or slider each
+//     add_flag(std::string("--") + std::string(p.key), p.default_value, p.help);
+//     options.*p.field = value_from_user;
+//   }
+//   if (auto s = validate(options); !s) ...;                // names the first bad option
+//
+// Units: the "crop" is the square face image handed to the compositor (side S); pixel options
+// of the mask and the placement are crop pixels, the sharpening radius is frame pixels. The
+// maths of each option is stated in engine/swap/compositor.h (the CPU reference).
+#pragma once
+
+#include <array>
+#include <span>
+#include <string_view>
+
+#include "engine/core/error.h"
+
+namespace mirage {
+
+enum class ColourTransfer {
+  kNone,
+  kRct,        // Reinhard: per channel of L*a*b*, (x - mean_face) * std_target / std_face + mean_target
+  kMean,       // per BGR channel: x - mean_face + mean_target (FS "avg-color")
+  kHistogram,  // per BGR channel: weighted 256-bin histogram matching (CDF to CDF); CPU only
+};
+enum class BlendMode { kAlpha, kSeamless };  // kSeamless (Poisson clone) is CPU only
+
+std::string_view to_string(ColourTransfer mode);
+Result<ColourTransfer> parse_colour_transfer(std::string_view text);  // none|rct|mean|hist
+std::string_view to_string(BlendMode mode);
+Result<BlendMode> parse_blend_mode(std::string_view text);  // alpha|seamless
+
+// Default member values equal the table's defaults (a unit test holds them together).
+struct CompositeOptions {
+  double erode_px = 0.0;         // > 0 erodes, < 0 dilates the mask (crop pixels)
+  double feather_px = 12.0;      // Gaussian feather of the mask edge (crop pixels, sigma = f/2)
+  double border_fade = 0.08;     // share of the crop side over which the mask fades to 0
+  double erode_top_px = 0.0;     // per-side erosion (crop pixels)
+  double erode_bottom_px = 0.0;
+  double erode_left_px = 0.0;
+  double erode_right_px = 0.0;
+  double face_scale = 1.0;       // about the crop centre
+  double offset_x = 0.0;         // a share of the crop side
+  double offset_y = 0.0;
+  ColourTransfer colour = ColourTransfer::kRct;
+  BlendMode blend = BlendMode::kAlpha;
+  double opacity = 1.0;
+  double sharpen_amount = 0.0;     // unsharp-mask gain (FS's default is 1.5)
+  double sharpen_radius_px = 1.0;  // Gaussian sigma in frame pixels
+
+  bool operator==(const CompositeOptions&) const = default;
+};
+
+// One numeric option: its key (the flag is "--<key>", the JSON field and the slider id are
+// "<key>"), a label for the UI, a line of help, its closed range and its default.
+struct CompositeParam {
+  std::string_view key;
+  std::string_view label;
+  std::string_view help;
+  double min_value;
+  double max_value;
+  double default_value;
+  double CompositeOptions::*field;
+};
+
+// The numeric options in the order a UI lists them.
+std::span<const CompositeParam> composite_params();
+// The entry whose key is `key`, or nullptr.
+const CompositeParam* find_composite_param(std::string_view key);
+
+// The two choice options (keys "colour" and "blend") with their choices, for flags and combos.
+struct CompositeChoice {
+  std::string_view key;
+  std::string_view label;
+  std::string_view help;
+  std::span<const std::string_view> choices;  // in enum order
+};
+const CompositeChoice& colour_choice();
+const CompositeChoice& blend_choice();
+
+// kInvalidArgument naming the first option out of its range ("erode must be in [-400, 400] px
+// (got nan)"); NaN and infinities are out of every range.
+Status validate(const CompositeOptions& options);
+
+// The placement geometry both compositors share (step 2 of engine/swap/compositor.h).
+// A 2x3 affine matrix, row-major: (x, y) -> (m[0] x + m[1] y + m[2], m[3] x + m[4] y + m[5]).
+using Affine2x3 = std::array<double, 6>;
+
+// crop pixels -> frame pixels with face_scale and the offsets applied: face_to_frame o T,
+// T(p) = c + face_scale * (p - c) + offset * side, c = ((side - 1) / 2, (side - 1) / 2).
+Affine2x3 placed_face_to_frame(const Affine2x3& face_to_frame, int side,
+                               const CompositeOptions& options);
+
+// A rectangle of frame pixels, [x, x + width) x [y, y + height).
+struct PixelRect {
+  int x = 0;
+  int y = 0;
+  int width = 0;
+  int height = 0;
+  bool empty() const { return width <= 0 || height <= 0; }
+};
+
+// The frame pixels a crop of `side` pixels covers once warped with `crop_to_frame` (its
+// corners at -0.5 and side - 0.5, floor/ceil, one pixel of margin), clipped to the frame.
+// Empty when the face lies outside the frame.
+PixelRect warped_bounds(const Affine2x3& crop_to_frame, int side, int frame_width,
+                        int frame_height);
+
+}  // namespace mirage

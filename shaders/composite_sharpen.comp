@@ -1,0 +1,29 @@
+// Step 5, second half: the vertical Gaussian (rounded to 8 bits, as OpenCV's blur of an 8-bit
+// image), then the unsharp mask out += a*m * amount * (out - blur), only where a*m > 0.
+#version 450
+#include "composite_common.glsl"
+
+layout(local_size_x = MIRAGE_IMAGE_GROUP_SIZE, local_size_y = MIRAGE_IMAGE_GROUP_SIZE) in;
+layout(push_constant) uniform Push { SharpenPushConstants pc; };
+
+void main() {
+  const uvec2 p = gl_GlobalInvocationID.xy;
+  if (p.x >= pc.roi_w || p.y >= pc.roi_h) return;
+  const float w = pc.opacity * work[pc.warped + 4u * (p.y * pc.roi_w + p.x) + 3u];
+  if (w <= 0.0) return;
+  const int y = int(pc.roi_y + p.y);
+  const int last = int(pc.frame_h) - 1;
+  vec3 blur = vec3(0.0);
+  for (int k = -pc.radius; k <= pc.radius; ++k) {
+    const uint row = uint(clamp(y + k, 0, last)) - pc.row0;
+    const uint o = pc.rows_buffer + 3u * (row * pc.roi_w + p.x);
+    blur += staging_float(pc.weights + uint(k + pc.radius)) * vec3(work[o], work[o + 1u], work[o + 2u]);
+  }
+  blur = floor(blur + 0.5);
+  const ivec2 q = ivec2(pc.roi_x + p.x, y);
+  const vec4 pixel = imageLoad(out_image, q);
+  const vec3 v = roundEven(pixel.rgb * 255.0);
+  vec3 result;
+  for (int c = 0; c < 3; ++c) result[c] = to_byte(v[c] + w * pc.amount * (v[c] - blur[c]));
+  imageStore(out_image, q, vec4(result / 255.0, pixel.a));
+}
