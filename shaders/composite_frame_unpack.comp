@@ -1,5 +1,6 @@
-// The frame into out_image: BGR(A) or RGB(A) bytes from the staging buffer, alpha 255 for
-// three-channel frames. One thread per pixel.
+// The frame, or the region x, y, width, height of it, into out_image: BGR(A) or RGB(A) bytes
+// from the staging buffer (rows of `stride` bytes), alpha 255 for three-channel frames. One
+// thread per pixel.
 #version 450
 #include "composite_common.glsl"
 
@@ -13,5 +14,5 @@ void main() {
   vec4 pixel = vec4(staging_byte(base), staging_byte(base + 1u), staging_byte(base + 2u),
                     pc.channels == 4u ? staging_byte(base + 3u) : 255.0) / 255.0;
   if (pc.bgr != 0u) pixel.rgb = pixel.bgr;
-  imageStore(out_image, ivec2(p), pixel);
+  imageStore(out_image, ivec2(pc.x + p.x, pc.y + p.y), pixel);
 }

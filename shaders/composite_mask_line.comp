@@ -17,19 +17,20 @@ void main() {
   const ivec2 p = ivec2(gl_GlobalInvocationID.xy);
   const int side = int(pc.side);
   if (p.x >= side || p.y >= side) return;
-  const ivec2 step = pc.axis == 0u ? ivec2(1, 0) : ivec2(0, 1);
+  // The window's part inside the crop: taps outside read 0, so they are skipped (a sum) or
+  // decide the result (a minimum), and no tap needs a bounds test of its own.
+  const int i = pc.axis == 0u ? p.x : p.y;
+  const int first = max(pc.lo, -i), last = min(pc.hi, side - 1 - i);
+  const int stride = pc.axis == 0u ? 1 : side;
+  const int centre = p.y * side + p.x;
   float result;
   if (pc.op == 0u) {
-    result = 1.0e30;
-    for (int k = pc.lo; k <= pc.hi; ++k) {
-      const ivec2 q = p + k * step;
-      result = min(result, mask_at(q.x, q.y));
-    }
+    result = first > pc.lo || last < pc.hi ? 0.0 : 1.0e30;
+    for (int k = first; k <= last && result > 0.0; ++k) result = min(result, work[pc.src + uint(centre + k * stride)]);
   } else if (pc.op == 1u) {
     result = 0.0;
-    for (int k = pc.lo; k <= pc.hi; ++k) {
-      const ivec2 q = p + k * step;
-      result += staging_float(pc.weights + uint(k - pc.lo)) * mask_at(q.x, q.y);
+    for (int k = first; k <= last; ++k) {
+      result += staging_float(pc.weights + uint(k - pc.lo)) * work[pc.src + uint(centre + k * stride)];
     }
   } else {
     const int d = min(min(p.x, p.y), min(side - 1 - p.x, side - 1 - p.y));

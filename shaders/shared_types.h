@@ -24,12 +24,12 @@ using uint = std::uint32_t;
 // the units of their buffer: words of staging and readback, floats of work. A crop is the
 // square face image of side `side`; a region ("roi") is a rectangle of frame pixels.
 #define MIRAGE_NO_DATA 0xffffffffu
-#define MIRAGE_REDUCE_GROUP_SIZE 256
+#define MIRAGE_REDUCE_GROUP_SIZE 256  // threads per group of the 1-D passes
 #define MIRAGE_STATS_FLOATS 16  // per partial: weight, face sum[3], face sq[3], frame sum[3], frame sq[3]
 
 // composite_frame_unpack.comp / composite_frame_pack.comp: frame bytes <-> out_image.
-// unpack: the frame's rows (stride bytes, `channels` 3 or 4, bgr order when bgr != 0) from
-// staging word `offset` into out_image. pack: the region x, y, w, h of out_image into readback
+// unpack: the region x, y, width, height of the frame (rows of `stride` bytes, `channels` 3 or
+// 4, bgr order when bgr != 0) from staging word `offset` into out_image at x, y. pack: the region x, y, w, h of out_image into readback
 // word `offset` as tightly packed BGR (bgr != 0) or RGB bytes, one thread per word.
 struct FrameCopyPushConstants {
   uint x;
@@ -115,9 +115,9 @@ struct WarpPushConstants {
   uint padding0;
 };
 
-// composite_stats.comp: per workgroup of the region, the mask-weighted sums of the warped face
-// and of out_image (L*a*b* for mode 1, BGR for mode 2), MIRAGE_STATS_FLOATS floats per group at
-// work `partials`. composite_stats_finish.comp: one group sums `count` partials and writes the
+// composite_stats.comp: per row of the region, the mask-weighted sums of the warped face and of
+// out_image (L*a*b* for mode 1, RGB for mode 2), MIRAGE_STATS_FLOATS floats per row at work
+// `partials`. composite_stats_finish.comp: one invocation sums `count` rows and writes the
 // colour transform to work `params`: [0] apply (0/1), [1..3] gain, [4..6] offset.
 struct StatsPushConstants {
   uint warped;

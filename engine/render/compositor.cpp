@@ -83,7 +83,8 @@ struct Compositor::FramePlan {
   int height = 0;
   int channels = 0;
   bool bgr = false;
-  std::size_t row_bytes = 0;
+  PixelRect upload;           // the frame pixels that go up: all, or what the faces read
+  std::size_t row_bytes = 0;  // of the uploaded region
   // Staging: the frame at word 0, then the options' tables, then each layer's data.
   u32 feather_weights = 0;
   int feather_half = 0;
@@ -171,7 +172,7 @@ Result<Compositor> Compositor::create(Context& context) {
 }
 
 Status Compositor::check(ConstImageView frame, std::span<const CompositeLayer> layers,
-                         const CompositeOptions& options, FramePlan& plan) const {
+                         const CompositeOptions& options, bool region_only, FramePlan& plan) const {
   if (auto s = validate(options); !s) return s;
   if (options.colour == ColourTransfer::kHistogram) {
     return fail(ErrorCode::kUnsupported,
@@ -194,10 +195,8 @@ Status Compositor::check(ConstImageView frame, std::span<const CompositeLayer> l
   plan.height = frame.height;
   plan.channels = frame.channels();
   plan.bgr = frame.format == PixelFormat::kBgr8 || frame.format == PixelFormat::kBgra8;
-  plan.row_bytes = frame.row_bytes();
-
   Allocator staging;
-  staging.take((plan.row_bytes * static_cast<std::size_t>(plan.height) + 3) / 4);
+  const u32 frame_words = staging.take(0);  // sized below, once the faces' regions are known
   if (options.feather_px > 0) {
     const int taps = 2 * static_cast<int>(std::ceil(options.feather_px)) + 1;
     plan.feather_kernel = gaussian_kernel(taps, options.feather_px / 2);
@@ -265,8 +264,7 @@ Status Compositor::check(ConstImageView frame, std::span<const CompositeLayer> l
     l.coords_at = staging.take(2 * static_cast<std::size_t>(l.roi.width + l.roi.height));
     const std::size_t roi_pixels = static_cast<std::size_t>(l.roi.width) * static_cast<std::size_t>(l.roi.height);
     max_warped = std::max(max_warped, roi_pixels * 4);
-    max_partials = std::max(max_partials, std::size_t{groups(l.roi.width)} * groups(l.roi.height) *
-                                              MIRAGE_STATS_FLOATS);
+    max_partials = std::max(max_partials, static_cast<std::size_t>(l.roi.height) * MIRAGE_STATS_FLOATS);
     if (plan.sharpen_radius > 0) {
       l.sharpen_row0 = std::max(0, l.roi.y - plan.sharpen_radius);
       l.sharpen_rows = std::min(plan.height, l.roi.y + l.roi.height + plan.sharpen_radius) - l.sharpen_row0;
@@ -280,7 +278,26 @@ Status Compositor::check(ConstImageView frame, std::span<const CompositeLayer> l
     plan.layers.push_back(std::move(l));
   }
   plan.ellipse_levels = max_levels;
-  plan.staging_words = staging.size();
+  plan.upload = {0, 0, plan.width, plan.height};
+  if (region_only) {
+    // What the passes read: the faces' regions and, for the sharpening, its reach around them.
+    const int r = plan.sharpen_radius;
+    const PixelRect& c = plan.changed;
+    const int x0 = std::max(0, c.x - r), y0 = std::max(0, c.y - r);
+    plan.upload = {x0, y0, std::min(plan.width, c.x + c.width + r) - x0, std::min(plan.height, c.y + c.height + r) - y0};
+  }
+  plan.row_bytes = static_cast<std::size_t>(plan.upload.width) * static_cast<std::size_t>(plan.channels);
+  // The frame goes first in staging (word 0); everything else moves up behind it.
+  const std::size_t frame_size = (plan.row_bytes * static_cast<std::size_t>(plan.upload.height) + 3) / 4;
+  const auto shift = static_cast<u32>(frame_size);
+  MIRAGE_CHECK(frame_words == 0);
+  for (u32* at : {&plan.feather_weights, &plan.ellipse, &plan.sharpen_weights}) *at += shift;
+  for (LayerPlan& l : plan.layers) {
+    for (u32* at : {&l.face, &l.learned, &l.hull, &l.coords_at}) {
+      if (*at != kNoData) *at += shift;
+    }
+  }
+  plan.staging_words = staging.size() + frame_size;
 
   Allocator work;
   const std::size_t crop = static_cast<std::size_t>(max_side) * static_cast<std::size_t>(max_side);
@@ -334,8 +351,11 @@ Status Compositor::reserve(const FramePlan& plan, int width, int height) {
 void Compositor::fill_staging(ConstImageView frame, std::span<const CompositeLayer> layers, const FramePlan& plan) {
   std::byte* base = staging_.mapped().data();
   auto words = [&](u32 at) { return base + static_cast<std::size_t>(at) * 4; };
-  for (int y = 0; y < frame.height; ++y) {
-    std::memcpy(base + static_cast<std::size_t>(y) * plan.row_bytes, frame.row(y), plan.row_bytes);
+  const PixelRect& up = plan.upload;
+  for (int y = 0; y < up.height; ++y) {
+    std::memcpy(base + static_cast<std::size_t>(y) * plan.row_bytes,
+                frame.row(up.y + y) + static_cast<std::size_t>(up.x) * static_cast<std::size_t>(plan.channels),
+                plan.row_bytes);
   }
   auto put = [&](u32 at, const auto& values) { std::memcpy(words(at), values.data(), values.size() * 4); };
   if (!plan.feather_kernel.empty()) put(plan.feather_weights, plan.feather_kernel);
@@ -421,8 +441,8 @@ void Compositor::record_layer(VkCommandBuffer commands, const FramePlan& plan, c
   if (mode != 0) {
     const shaders::StatsPushConstants stats{.warped = plan.warped, .roi_x = rx, .roi_y = ry, .roi_w = rw,
                                             .roi_h = rh, .mode = mode, .partials = plan.partials,
-                                            .count = gx * gy, .params = plan.params};
-    dispatch(ShaderId::kCompositeStats, stats, gx, gy);
+                                            .count = rh, .params = plan.params};
+    dispatch(ShaderId::kCompositeStats, stats, groups(roi.height, 64), 1);
     dispatch(ShaderId::kCompositeStatsFinish, stats, 1, 1);
   }
   const auto opacity = static_cast<float>(o.opacity);
@@ -463,13 +483,15 @@ void Compositor::record(VkCommandBuffer commands, const FramePlan& plan, const C
                        .dst_access = VK_ACCESS_SHADER_WRITE_BIT});
   }
   if (queries) vkCmdWriteTimestamp(commands, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, queries, 0);
-  const shaders::FrameCopyPushConstants unpack{.width = static_cast<u32>(plan.width),
-                                               .height = static_cast<u32>(plan.height), .offset = 0,
+  const shaders::FrameCopyPushConstants unpack{.x = static_cast<u32>(plan.upload.x),
+                                               .y = static_cast<u32>(plan.upload.y),
+                                               .width = static_cast<u32>(plan.upload.width),
+                                               .height = static_cast<u32>(plan.upload.height), .offset = 0,
                                                .stride = static_cast<u32>(plan.row_bytes),
                                                .channels = static_cast<u32>(plan.channels), .bgr = plan.bgr ? 1u : 0u};
   passes_[static_cast<std::size_t>(ShaderId::kCompositeFrameUnpack)].record(
-      commands, sets_[static_cast<std::size_t>(ShaderId::kCompositeFrameUnpack)], unpack, groups(plan.width),
-      groups(plan.height));
+      commands, sets_[static_cast<std::size_t>(ShaderId::kCompositeFrameUnpack)], unpack, groups(plan.upload.width),
+      groups(plan.upload.height));
   compute_barrier(commands);
   if (queries) vkCmdWriteTimestamp(commands, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, queries, 1);
   for (const LayerPlan& layer : plan.layers) record_layer(commands, plan, layer, options);
@@ -526,7 +548,7 @@ Status Compositor::composite(ConstImageView frame, std::span<const CompositeLaye
                              const CompositeOptions& options) {
   MIRAGE_CHECK(context_ != nullptr);
   FramePlan plan;
-  if (auto s = check(frame, layers, options, plan); !s) return s;
+  if (auto s = check(frame, layers, options, false, plan); !s) return s;
   // The staging buffer and the sets are reused: the last frame must be done with them.
   if (auto s = wait(); !s) return s;
   if (auto s = reserve(plan, frame.width, frame.height); !s) return s;
@@ -541,7 +563,7 @@ Status Compositor::composite_into(ImageView frame, std::span<const CompositeLaye
                                   const CompositeOptions& options) {
   MIRAGE_CHECK(context_ != nullptr);
   FramePlan plan;
-  if (auto s = check(frame, layers, options, plan); !s) return s;
+  if (auto s = check(frame, layers, options, true, plan); !s) return s;
   if (auto s = wait(); !s) return s;
   if (auto s = reserve(plan, frame.width, frame.height); !s) return s;
   auto started = Clock::now();

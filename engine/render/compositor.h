@@ -76,7 +76,8 @@ class Compositor {
   // and histogram matching or seamless blending (CPU only).
   Status composite(ConstImageView frame, std::span<const CompositeLayer> layers,
                    const CompositeOptions& options);
-  // composite(), then waits and writes the pixels the faces changed into `frame` (the frame
+  // composite(), but only the frame pixels the faces read go up (so output() holds the frame
+  // only there); then waits and writes the pixels the faces changed into `frame` (the frame
   // that went in, so the rest of it is already right). On error `frame` is untouched.
   Status composite_into(ImageView frame, std::span<const CompositeLayer> layers,
                         const CompositeOptions& options);
@@ -96,8 +97,10 @@ class Compositor {
   struct LayerPlan;
   struct FramePlan;
 
+  // Validates everything and lays out the buffers; region_only uploads only the frame pixels
+  // the faces read (composite_into) instead of the whole frame (composite).
   Status check(ConstImageView frame, std::span<const CompositeLayer> layers,
-               const CompositeOptions& options, FramePlan& plan) const;
+               const CompositeOptions& options, bool region_only, FramePlan& plan) const;
   Status reserve(const FramePlan& plan, int width, int height);
   void fill_staging(ConstImageView frame, std::span<const CompositeLayer> layers,
                     const FramePlan& plan);

@@ -80,6 +80,12 @@ class GpuCompositor final : public FrameCompositor {
     return compositor_.composite_into(view, gpu_layers, options);
   }
 
+  std::optional<CompositeSplit> last_split() const override {
+    const render::CompositeTimings& t = compositor_.last_timings();
+    return CompositeSplit{.upload_ms = t.upload_ms + t.unpack_ms, .compute_ms = t.compute_ms,
+                          .readback_ms = t.pack_ms + t.readback_ms, .wait_ms = t.gpu_total_ms};
+  }
+
  private:
   std::unique_ptr<render::Context> owned_;
   render::Context* context_;

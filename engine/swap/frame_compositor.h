@@ -12,6 +12,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -31,6 +32,14 @@ enum class CompositorKind { kAuto, kCpu, kGpu };
 std::string_view to_string(CompositorKind kind);
 Result<CompositorKind> parse_compositor_kind(std::string_view text);  // auto|cpu|gpu
 
+// Where the GPU compositor's time went for one frame (milliseconds); see render::CompositeTimings.
+struct CompositeSplit {
+  double upload_ms = 0;    // CPU staging fill + GPU unpack of the frame
+  double compute_ms = 0;   // GPU: every face's passes
+  double readback_ms = 0;  // GPU pack of the changed region + CPU copy into the frame
+  double wait_ms = 0;      // submit to finish, as the CPU waited (includes the GPU parts)
+};
+
 class FrameCompositor {
  public:
   virtual ~FrameCompositor() = default;
@@ -41,6 +50,8 @@ class FrameCompositor {
   // GPU refuses, a device failure) leave the frame as it was.
   virtual Status composite(cv::Mat& frame, std::span<const FaceLayer> layers,
                            const CompositeOptions& options) = 0;
+  // The GPU compositor's split of the last composite(); nullopt for the CPU.
+  virtual std::optional<CompositeSplit> last_split() const { return std::nullopt; }
 };
 
 std::unique_ptr<FrameCompositor> make_cpu_compositor();

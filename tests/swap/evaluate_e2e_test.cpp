@@ -17,7 +17,7 @@
 #include "engine/swap/evaluate.h"
 #include "tests/core/temp_dir.h"
 #include "tests/support/sample_data.h"
-#include "tests/swap/copying_swapper.h"
+#include "engine/swap/copying_swapper.h"
 
 namespace mirage::swap {
 namespace {
@@ -46,7 +46,7 @@ TEST(Evaluate, AClipWithoutSwapHasNoIdentityTransferAndNoExtraJitter) {
   ASSERT_GE(a->faces().size(), 20u);
   ASSERT_GE(b->faces().size(), 20u);
 
-  const test::CopyingSwapper model(64);
+  const CopyingSwapper model(64);
   EvalOptions options{.source = clip, .output = clip, .faces_a = dir.path() / "a", .faces_b = dir.path() / "b",
                       .target = 1, .model = &model};
   auto report = evaluate_clip(options);

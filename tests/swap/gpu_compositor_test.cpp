@@ -26,7 +26,7 @@
 #include "engine/swap/frame_compositor.h"
 #include "engine/swap/swapper.h"
 #include "tests/support/sample_data.h"
-#include "tests/swap/copying_swapper.h"
+#include "engine/swap/copying_swapper.h"
 
 namespace mirage::swap {
 namespace {
@@ -85,7 +85,7 @@ std::vector<float> learned_mask(int resolution) {
 // The layers of scene `target`: its own face replaced by the aligned face of scene `donor`
 // (another person and light, so colour transfer has work to do), and a second face: the same
 // layer moved towards the frame's left edge, overlapping the first.
-std::vector<FaceLayer> layers_for(const FrameSwapper& swapper, const test::CopyingSwapper& model, int target,
+std::vector<FaceLayer> layers_for(const FrameSwapper& swapper, const CopyingSwapper& model, int target,
                                   int donor, bool two_faces) {
   std::vector<float> target_inputs, donor_inputs;
   const PreparedFace face = swapper.prepare(scenes()[target].frame, scenes()[target].landmarks, target_inputs);
@@ -211,7 +211,7 @@ std::vector<Case> option_matrix() {
 }
 
 TEST_F(GpuCompositorTest, MatchesTheCpuReferenceOnRealFaces) {
-  const test::CopyingSwapper model(64);
+  const CopyingSwapper model(64);
   const FrameSwapper swapper(model, {});
   const std::unique_ptr<FrameCompositor> cpu = make_cpu_compositor();
   std::map<std::string, Difference> worst;
@@ -244,7 +244,7 @@ TEST_F(GpuCompositorTest, MatchesTheCpuReferenceOnRealFaces) {
 }
 
 TEST_F(GpuCompositorTest, ZeroOpacityReturnsTheFrameExactly) {
-  const test::CopyingSwapper model(64);
+  const CopyingSwapper model(64);
   const FrameSwapper swapper(model, {});
   CompositeOptions o;
   o.opacity = 0;
@@ -258,7 +258,7 @@ TEST_F(GpuCompositorTest, ZeroOpacityReturnsTheFrameExactly) {
 }
 
 TEST_F(GpuCompositorTest, RefusesWhatOnlyTheCpuDoesAndLeavesTheFrame) {
-  const test::CopyingSwapper model(64);
+  const CopyingSwapper model(64);
   const FrameSwapper swapper(model, {});
   const std::vector<FaceLayer> layers = layers_for(swapper, model, 0, 1, false);
   for (auto change : {+[](CompositeOptions& o) { o.colour = ColourTransfer::kHistogram; },

@@ -7,7 +7,7 @@
 #include "engine/face/align.h"
 #include "engine/swap/metrics.h"
 #include "engine/swap/model_swapper.h"
-#include "tests/swap/copying_swapper.h"
+#include "engine/swap/copying_swapper.h"
 
 namespace mirage::swap {
 namespace {
@@ -23,7 +23,7 @@ TEST(FrameSwapper, ACopyingModelGivesBackTheFrame) {
   cv::Mat frame(240, 320, CV_8UC3);
   cv::randu(frame, cv::Scalar::all(0), cv::Scalar::all(255));
   cv::GaussianBlur(frame, frame, {0, 0}, 4);  // smooth enough to survive the resampling
-  const test::CopyingSwapper model(128);
+  const CopyingSwapper model(128);
   SwapperOptions options;
   options.composite.colour = ColourTransfer::kNone;
   const FrameSwapper swapper(model, options);
@@ -39,7 +39,7 @@ TEST(FrameSwapper, ACopyingModelGivesBackTheFrame) {
 }
 
 TEST(FrameSwapper, TheCompositeCropCoversTheFace) {
-  const test::CopyingSwapper model(128);
+  const CopyingSwapper model(128);
   const FrameSwapper swapper(model, {});
   std::vector<float> inputs;
   const cv::Mat frame(240, 320, CV_8UC3, cv::Scalar::all(90));

@@ -133,6 +133,7 @@ constexpr Benchmark kBenchmarks[] = {
     {"extract", "face extraction on a video: frames/s per stage and end to end", run_bench_extract},
 #endif
 #if MIRAGE_WITH_SWAP
+    {"composite", "the CPU and the GPU compositor side by side: ms per frame at 720x528 and 1080p", run_bench_composite},
     {"convert", "video conversion with a project's model: frames/s end to end and ms per stage", run_bench_convert},
 #endif
 };

@@ -15,6 +15,7 @@
 #include "engine/swap/evaluate.h"
 #include "engine/swap/model_swapper.h"
 #include "tools/mirage/commands.h"
+#include "tools/mirage/compositing_flags.h"
 #include "tools/mirage/options.h"
 #include "tools/mirage/progress.h"
 
@@ -30,43 +31,6 @@ Result<int> parse_identity(std::string text) {
   if (text == "b" || text == "1") return 1;
   if (text == "both") return swap::kSwapBoth;
   return fail(ErrorCode::kInvalidArgument, "identity '{}' does not exist (the model has A and B)", text);
-}
-
-// Every compositing flag comes from the one table of engine/core/composite_options.h.
-void add_compositing_options(Options& opts) {
-  opts.add("--mask", "components", "landmark hull: components or extended (with forehead)");
-  opts.flag("--no-learned-mask", "use the landmark hull alone, not the model's mask");
-  for (const CompositeParam& p : composite_params()) {
-    opts.add(format("--{}", p.key), format("{}", p.default_value),
-             format("{}, {}..{}", p.help, p.min_value, p.max_value));
-  }
-  const CompositeOptions defaults;
-  for (const CompositeChoice* c : {&colour_choice(), &blend_choice()}) {
-    const std::string value(c == &colour_choice() ? to_string(defaults.colour) : to_string(defaults.blend));
-    opts.add(format("--{}", c->key), value, std::string(c->help));
-  }
-  opts.add("--compositor", "auto", "where to composite: cpu, gpu (Vulkan) or auto (the faster, measured)");
-}
-
-Result<swap::SwapperOptions> read_compositing_options(const Options& opts) {
-  swap::SwapperOptions s;
-  CompositeOptions& c = s.composite;
-  auto mask = face::parse_mask_kind(opts.get("--mask"));
-  if (!mask) return std::unexpected(mask.error());
-  s.hull = *mask;
-  s.learned_mask = !opts.has("--no-learned-mask");
-  for (const CompositeParam& p : composite_params()) {
-    auto v = opts.get_double(format("--{}", p.key), p.min_value, p.max_value);
-    if (!v) return std::unexpected(v.error());
-    c.*p.field = *v;
-  }
-  auto colour = parse_colour_transfer(opts.get("--colour"));
-  if (!colour) return std::unexpected(colour.error());
-  c.colour = *colour;
-  auto blend = parse_blend_mode(opts.get("--blend"));
-  if (!blend) return std::unexpected(blend.error());
-  c.blend = *blend;
-  return s;
 }
 
 Json summary_json(const swap::ConvertOptions& o, const swap::ConvertSummary& s) {
@@ -126,6 +90,7 @@ int run_convert(const Args& args) {
   opts.flag("--json", "print a machine-readable summary on stdout");
   opts.flag("--quiet", "no progress line");
   add_compositing_options(opts);
+  opts.add("--compositor", "auto", "where to composite: cpu, gpu (Vulkan) or auto (the faster here, measured at the start)");
   if (auto s = opts.parse(args); !s) return usage_error(opts, s.error());
   if (opts.wants_help()) {
     std::printf("%s", opts.usage().c_str());

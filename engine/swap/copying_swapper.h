@@ -1,5 +1,9 @@
-// A stand-in model for swap tests: it returns its input with a full mask, so a swap that changes
-// nothing must give back the frame (and reconstruction numbers are those of a perfect model).
+// The identity "model": it returns its input with a full mask, so a swap that changes nothing
+// must give back the frame (and reconstruction numbers are those of a perfect model). For tests
+// and benchmarks that need real face pixels through the real swap path without a trained model.
+//
+//   const swap::CopyingSwapper model(64);
+//   const swap::FrameSwapper swapper(model, {});
 #pragma once
 
 #include <span>
@@ -9,7 +13,7 @@
 #include "engine/model/inference.h"
 #include "engine/swap/swapper.h"
 
-namespace mirage::swap::test {
+namespace mirage::swap {
 
 class CopyingSwapper final : public FaceSwapper {
  public:
@@ -30,4 +34,4 @@ class CopyingSwapper final : public FaceSwapper {
   int resolution_;
 };
 
-}  // namespace mirage::swap::test
+}  // namespace mirage::swap
