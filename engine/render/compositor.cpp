@@ -105,16 +105,20 @@ struct Compositor::FramePlan {
   std::size_t readback_words = 0;
 };
 
+Status check_compositor_support(const VkFormatProperties& rgba8, std::string_view device_name) {
+  constexpr VkFormatFeatureFlags kNeeded = VK_FORMAT_FEATURE_STORAGE_IMAGE_BIT | VK_FORMAT_FEATURE_SAMPLED_IMAGE_BIT;
+  if ((rgba8.optimalTilingFeatures & kNeeded) != kNeeded) {
+    return fail(ErrorCode::kUnsupported,
+                "{} cannot use RGBA8 storage and sampled images, which the GPU compositor needs (use --compositor cpu)",
+                device_name);
+  }
+  return ok();
+}
+
 Result<Compositor> Compositor::create(Context& context) {
   VkFormatProperties rgba{};
   vkGetPhysicalDeviceFormatProperties(context.physical_device(), VK_FORMAT_R8G8B8A8_UNORM, &rgba);
-  constexpr VkFormatFeatureFlags kNeeded =
-      VK_FORMAT_FEATURE_STORAGE_IMAGE_BIT | VK_FORMAT_FEATURE_SAMPLED_IMAGE_BIT;
-  if ((rgba.optimalTilingFeatures & kNeeded) != kNeeded) {
-    return fail(ErrorCode::kUnsupported,
-                "{} cannot use RGBA8 storage images, which the GPU compositor needs",
-                context.device_info().name);
-  }
+  if (auto s = check_compositor_support(rgba, context.device_info().name); !s) return std::unexpected(s.error());
   Compositor compositor;
   compositor.context_ = &context;
   for (int i = 0; i < static_cast<int>(ShaderId::kCount); ++i) {

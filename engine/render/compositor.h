@@ -30,6 +30,7 @@
 #include <array>
 #include <cstdint>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include "engine/core/composite_options.h"
@@ -60,6 +61,10 @@ struct CompositeTimings {
   double readback_ms = 0;  // the CPU copying that region into its frame
   double gpu_total_ms = 0; // submit to finish, as the CPU waited for it
 };
+
+// What Compositor::create() asks of the device, on its own for tests: kUnsupported (one line
+// naming the device) unless RGBA8 with optimal tiling supports storage and sampled images.
+Status check_compositor_support(const VkFormatProperties& rgba8, std::string_view device_name);
 
 class Compositor {
  public:

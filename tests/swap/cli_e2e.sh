@@ -61,6 +61,31 @@ check "  and the synthetic tag" bash -c "ffprobe -v error -show_entries format_t
 "$mirage" convert --project "$work/project" --input "$work/short.mkv" --output "$work/out.mp4" --to a --overwrite --no-label --quiet 2>"$work/err"
 check "--overwrite replaces the clip" test $? -eq 0
 
+# The compositor: auto says which it took and why; gpu composites on Vulkan (lavapipe will do)
+# and agrees with the cpu one; what only the CPU does is refused for the GPU with one line.
+check "auto names the compositor it measured and took" grep -Eq '"compositor_reason": "(measured|no GPU)' "$work/convert.json"
+"$mirage" convert --project "$work/project" --input "$work/short.mkv" --output "$work/cpu.mkv" --compositor cpu \
+  --quiet --no-label 2>"$work/err"
+check "--compositor cpu exits 0" test $? -eq 0
+if vulkaninfo --summary >/dev/null 2>&1 || [ -e /usr/share/vulkan/icd.d/lvp_icd.x86_64.json ]; then
+  "$mirage" convert --project "$work/project" --input "$work/short.mkv" --output "$work/gpu.mkv" --compositor gpu \
+    --quiet --no-label --json >"$work/gpu.json" 2>"$work/err"
+  check "--compositor gpu exits 0" test $? -eq 0
+  check "  on the GPU compositor" grep -q '"compositor": "gpu (' "$work/gpu.json"
+  # Both clips decoded: the same encoder settings on nearly the same pixels.
+  psnr=$(ffmpeg -nostats -i "$work/gpu.mkv" -i "$work/cpu.mkv" -lavfi psnr -f null - 2>&1 |
+         sed -n 's/.*average:\([0-9.inf]*\).*/\1/p' | tail -1)
+  check "  and its clip matches the cpu one (PSNR $psnr dB)" awk -v p="$psnr" 'BEGIN { exit !(p == "inf" || p + 0 >= 40) }'
+  "$mirage" convert --project "$work/project" --input "$work/short.mkv" --output "$work/hist.mkv" --compositor gpu \
+    --colour hist --quiet 2>"$work/err"
+  check "--compositor gpu --colour hist exits 1" test $? -eq 1
+  check "  with one line saying it is CPU only" one_line "CPU only"
+  check "  and makes no file" test ! -e "$work/hist.mkv"
+fi
+"$mirage" convert --project "$work/project" --input "$work/short.mkv" --output "$work/x.mkv" --compositor fpga 2>"$work/err"
+check "an unknown compositor exits 2" test $? -eq 2
+check "  with one line naming it" one_line "unknown compositor 'fpga'"
+
 printf 'RIFF not a video' >"$work/corrupt.avi"
 "$mirage" convert --project "$work/project" --input "$work/corrupt.avi" --output "$work/bad.mp4" 2>"$work/err"
 check "a corrupt video exits 1" test $? -eq 1

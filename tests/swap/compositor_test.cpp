@@ -97,7 +97,7 @@ TEST(Placement, ScaleAndOffsetActAboutTheCropCentre) {
   CompositeOptions o = plain();
   o.face_scale = 0.5;
   o.offset_x = 0.25;
-  const cv::Matx23d m = placed_face_to_frame({2, 0, 100, 0, 2, 50}, kSide, o);
+  const cv::Matx23d m = placed_face_to_frame(cv::Matx23d(2, 0, 100, 0, 2, 50), kSide, o);
   const double c = (kSide - 1) / 2.0;
   // The crop centre lands where the crop centre + offset would have without scaling.
   EXPECT_NEAR(m(0, 0) * c + m(0, 2), 2 * (c + 0.25 * kSide) + 100, 1e-9);
