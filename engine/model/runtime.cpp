@@ -331,4 +331,12 @@ std::string describe(const RuntimeInfo& info) {
   return text;
 }
 
+void use_one_thread_here() {
+  // Looked up at run time: the OpenMP runtime is whichever the LibTorch in use loaded (Debian's
+  // libgomp, or the copy a PyTorch wheel bundles); linking one ourselves could load two.
+  using SetThreads = void (*)(int);
+  static const auto set_threads = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "omp_set_num_threads"));
+  if (set_threads != nullptr) set_threads(1);
+}
+
 }  // namespace mirage::model

@@ -34,6 +34,11 @@ inline constexpr int kMaxThreads = 1024;
 // changes the count for threads that have not yet run Torch work and for the caller.
 Status configure_runtime(int threads = 0);
 
+// Makes Torch work started from the calling thread run on that thread alone (its OpenMP team
+// size 1, which never starts a team): for inference beside a running trainer, whose team keeps
+// the cores (docs/ARCHITECTURE.md, one OpenMP team per process). Other threads are unaffected.
+void use_one_thread_here();
+
 // CPU cores this process may run on (its affinity mask), at least 1.
 int available_cores();
 

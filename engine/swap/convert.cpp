@@ -16,6 +16,7 @@
 #include "engine/face/tracking.h"
 #include "engine/media/frame_prefetcher.h"
 #include "engine/media/video_writer.h"
+#include "engine/model/runtime.h"
 #include "mirage/build_info.h"
 
 namespace mirage::swap {
@@ -246,6 +247,7 @@ Result<ConvertSummary> convert_video(const ConvertOptions& options, const FaceSw
   });
   Worker infer("infer", [&](std::stop_token stop) {
     const CloseOnExit close_swapped{swapped}, close_tracked{tracked};
+    if (options.model_on_one_thread) model::use_one_thread_here();
     bool failed = false;
     while (std::optional<FrameJob> job = tracked.pop(stop)) {
       std::vector<FrameJob> batch;
@@ -280,6 +282,9 @@ Result<ConvertSummary> convert_video(const ConvertOptions& options, const FaceSw
   while (std::optional<FrameJob> job = swapped.pop()) {
     for (Error& e : problems.take_skipped()) {
       if (callbacks.on_problem) callbacks.on_problem(e);
+    }
+    if (callbacks.cancelled && callbacks.cancelled()) {
+      return give_up({ErrorCode::kCancelled, "conversion cancelled"});
     }
     cv::Mat& image = job->frame.image;
     if (!compositor) {

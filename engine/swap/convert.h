@@ -47,6 +47,7 @@ struct ConvertOptions {
   bool overwrite = false;
   double min_face_px = 100.0;     // as extraction
   int redetect_interval = 6;
+  bool model_on_one_thread = false;  // the model's Torch work on its thread alone (beside a trainer)
   std::string preset = "veryfast";  // libx264
   int crf = 18;
   std::filesystem::path landmark_model = face::default_landmark_model_path();
@@ -92,6 +93,7 @@ struct ConvertSummary {
 struct ConvertCallbacks {
   std::function<void(const ConvertProgress&)> on_progress;  // after every written frame
   std::function<void(const Error&)> on_problem;             // skipped frames (decode errors)
+  std::function<bool()> cancelled;  // polled every frame: true stops with kCancelled, no file left
 };
 
 // Errors: the input's (kNotFound, kUnsupported), the output's (kIo: exists without overwrite,
