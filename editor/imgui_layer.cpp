@@ -9,6 +9,8 @@
 namespace mirage::studio {
 namespace {
 
+VkCommandBuffer g_recording = VK_NULL_HANDLE;  // main thread only, like ImGui itself
+
 void check_imgui_vk_result(VkResult result) {
   // The backend reports every result, successes included; it only fails through bugs or OOM.
   if (result < 0) VK_CHECK(result);
@@ -20,7 +22,7 @@ Result<std::unique_ptr<ImGuiLayer>> ImGuiLayer::create(render::Context& context,
                                                        const render::Swapchain& swapchain,
                                                        const Window& window) {
   auto layer = std::make_unique<ImGuiLayer>(Passkey{});
-  const VkDescriptorPoolSize sizes[] = {{VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER, 16}};
+  const VkDescriptorPoolSize sizes[] = {{VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER, 16}};  // fonts
   const VkDescriptorPoolCreateInfo pool_info{
       .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
       .flags = VK_DESCRIPTOR_POOL_CREATE_FREE_DESCRIPTOR_SET_BIT,
@@ -82,8 +84,12 @@ void ImGuiLayer::begin_frame() {
 
 void ImGuiLayer::record(VkCommandBuffer commands) {
   ImGui::Render();
+  g_recording = commands;
   ImGui_ImplVulkan_RenderDrawData(ImGui::GetDrawData(), commands);
+  g_recording = VK_NULL_HANDLE;
 }
+
+VkCommandBuffer ImGuiLayer::recording_commands() { return g_recording; }
 
 void ImGuiLayer::on_swapchain_rebuilt(const render::Swapchain& swapchain) {
   ImGui_ImplVulkan_SetMinImageCount(std::max(2u, swapchain.min_image_count()));

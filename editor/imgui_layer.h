@@ -37,6 +37,8 @@ class ImGuiLayer {
   void record(VkCommandBuffer commands);
   // After Swapchain::recreate(): the image count may have changed.
   void on_swapchain_rebuilt(const render::Swapchain& swapchain);
+  // The command buffer record() is recording into (for draw callbacks), else VK_NULL_HANDLE.
+  static VkCommandBuffer recording_commands();
 
  private:
   render::DescriptorPool pool_;

@@ -17,7 +17,7 @@ void section(const char* title) {
 }  // namespace
 
 void draw_about_panel(const AboutPanelInfo& info) {
-  ImGui::SetNextWindowPos(ImVec2(24, 24), ImGuiCond_FirstUseEver);
+  ImGui::SetNextWindowPos(ImVec2(440, 300), ImGuiCond_FirstUseEver);
   ImGui::SetNextWindowSize(ImVec2(520, 0), ImGuiCond_FirstUseEver);
   ImGui::Begin("About Mirage");
   ImGui::Text("Mirage %s (%s)", build_info::kVersion, build_info::kBuildType);

@@ -4,6 +4,8 @@
 
 #include "editor/panels.h"
 #include "editor/screenshot.h"
+#include "editor/studio_script.h"
+#include "engine/core/format.h"
 #include "engine/core/log.h"
 
 namespace mirage::studio {
@@ -47,27 +49,181 @@ Result<std::unique_ptr<StudioApp>> StudioApp::create(const StudioOptions& option
   auto ui = ImGuiLayer::create(*app->context_, app->swapchain_, app->window_);
   if (!ui) return std::unexpected(ui.error());
   app->ui_ = std::move(*ui);
+  app->swapped_texture_ = UiTexture(*app->context_, "viewport swapped");
+  app->original_texture_ = UiTexture(*app->context_, "viewport original");
+  app->preview_texture_ = UiTexture(*app->context_, "training preview");
+  app->open_project();
   return app;
 }
 
+void StudioApp::status(std::string line) {
+  status_ = line;
+  log_.push_back(std::move(line));
+  if (log_.size() > 500) log_.pop_front();
+}
+
+void StudioApp::open_project() {
+  std::filesystem::path folder;
+  std::error_code ec;
+  if (options_.project) {
+    folder = *options_.project;
+  } else if (std::filesystem::exists("demo", ec)) {
+    folder = "demo";
+  } else {
+    status("no project open: run with --project DIR (mirage demo makes ./demo from the sample clip)");
+    return;
+  }
+  auto opened = workspace::Workspace::open(folder);
+  if (!opened) {
+    status(format("cannot open {}: {}", folder.string(), opened.error().message));
+    return;
+  }
+  workspace_ = std::move(*opened);
+  for (std::string& m : workspace_->take_messages()) status(std::move(m));
+  record_path_ = (workspace_->project().renders_dir() / "studio_take.mp4").string();
+  if (!options_.no_train) {
+    const auto& project = workspace_->project();
+    if (std::filesystem::exists(project.faces_a() / "faceset.json", ec) &&
+        std::filesystem::exists(project.faces_b() / "faceset.json", ec)) {
+      if (auto s = workspace_->start_training(); !s) status(format("training did not start: {}", s.error().message));
+    }
+  }
+  if (workspace_->player()) workspace_->player()->play();
+  for (std::string& m : workspace_->take_messages()) status(std::move(m));
+  status(format("opened {}", folder.string()));
+}
+
+void StudioApp::upload_textures(VkCommandBuffer commands, std::size_t slot) {
+  if (pending_frame_) {
+    auto s = swapped_texture_.upload(commands, slot, pending_frame_->swapped.view());
+    if (s) s = original_texture_.upload(commands, slot, pending_frame_->original.view());
+    if (!s) status(format("viewport: {}", s.error().message));
+    pending_frame_.reset();
+  }
+  if (pending_preview_) {
+    if (auto s = preview_texture_.upload(commands, slot, pending_preview_->view()); !s) {
+      status(format("preview: {}", s.error().message));
+    }
+    pending_preview_.reset();
+  }
+}
+
+void StudioApp::draw_ui() {
+  const ImGuiViewport* screen = ImGui::GetMainViewport();
+  const float status_height = ImGui::GetFrameHeight() + 8;
+  const float right = 420;
+  const ImVec2 size(screen->Size.x, screen->Size.y - status_height);
+  workspace::Workspace* ws = workspace_.get();
+
+  ImGui::SetNextWindowPos(ImVec2(0, 0), ImGuiCond_FirstUseEver);
+  ImGui::SetNextWindowSize(ImVec2(size.x - right, size.y * 0.72f), ImGuiCond_FirstUseEver);
+  ViewportInput input{.swapped = &swapped_texture_, .original = &original_texture_,
+                      .has_player = ws != nullptr && ws->player() != nullptr, .ui_ms = frame_ms_};
+  if (input.has_player) {
+    input.stats = ws->player()->stats();
+    input.settings = ws->player_settings();
+  }
+  ViewportActions transport = draw_viewport(input, view_);
+  if (ws != nullptr) {
+    CompositeOptions composite = ws->composite();
+    const bool nudged = apply_shortcuts(composite, transport, view_);
+    ImGui::SetNextWindowPos(ImVec2(size.x - right, size.y * 0.50f), ImGuiCond_FirstUseEver);
+    ImGui::SetNextWindowSize(ImVec2(right, size.y * 0.50f), ImGuiCond_FirstUseEver);
+    if (auto changed = draw_blend_panel(composite)) {
+      composite = *changed;
+      if (auto s = ws->set_composite(composite); !s) status(s.error().message);
+    } else if (nudged) {
+      if (auto s = ws->set_composite(composite); !s) status(s.error().message);
+    }
+  }
+  if (input.has_player) {
+    workspace::Player& player = *ws->player();
+    if (transport.toggle_play) (input.stats.playing ? transport.pause : transport.play) = true;
+    if (transport.play) player.play();
+    if (transport.pause) player.pause();
+    if (transport.step) player.step();
+    if (transport.step_back) {
+      player.pause();
+      player.seek(std::max(0.0, input.stats.position_s - 1.0 / std::max(1.0, input.stats.source_fps)));
+    }
+    if (transport.seek) player.seek(*transport.seek);
+    if (transport.settings) {
+      if (auto s = ws->set_player_settings(*transport.settings); !s) status(s.error().message);
+    }
+  }
+
+  ImGui::SetNextWindowPos(ImVec2(size.x - right, 0), ImGuiCond_FirstUseEver);
+  ImGui::SetNextWindowSize(ImVec2(right, size.y * 0.50f), ImGuiCond_FirstUseEver);
+  if (ws != nullptr) {
+    const workspace::TrainingStatus training = ws->training();
+    const TrainingActions t = draw_training_panel(training, ws->history(), preview_texture_, 10000);
+    if (t.start) {
+      if (auto s = ws->start_training(); !s) status(format("training did not start: {}", s.error().message));
+    }
+    if (t.pause) ws->pause_training();
+    if (t.resume) ws->resume_training();
+    if (t.save) ws->save_training();
+    if (t.stop) (void)ws->stop_training();
+    if (t.learning_rate) ws->set_learning_rate(*t.learning_rate);
+    if (t.gan) ws->set_gan(*t.gan);
+    if (t.warp) ws->set_warp(*t.warp);
+
+    ImGui::SetNextWindowPos(ImVec2(0, size.y * 0.72f), ImGuiCond_FirstUseEver);
+    ImGui::SetNextWindowSize(ImVec2((size.x - right) * 0.5f, size.y * 0.28f), ImGuiCond_FirstUseEver);
+    const RecorderActions r = draw_recorder_panel(ws->recording(), record_path_);
+    if (r.record) {
+      if (auto s = ws->start_recording(*r.record); !s) status(format("not recording: {}", s.error().message));
+    }
+    if (r.cancel) ws->cancel_recording();
+  }
+  ImGui::SetNextWindowPos(ImVec2((size.x - right) * 0.5f, size.y * 0.72f), ImGuiCond_FirstUseEver);
+  ImGui::SetNextWindowSize(ImVec2((size.x - right) * 0.5f, size.y * 0.28f), ImGuiCond_FirstUseEver);
+  draw_log_window(log_, log_open_, about_open_);
+  draw_help_overlay(view_);
+  draw_status_bar(status_, status_height);
+}
+
 StudioApp::~StudioApp() {
+  workspace_.reset();  // stops the player and recorder, saves the training and the settings
   if (context_) vkDeviceWaitIdle(context_->device());
+  swapped_texture_ = UiTexture();
+  original_texture_ = UiTexture();
+  preview_texture_ = UiTexture();
   ui_.reset();
 }
 
 Status StudioApp::run() {
   const auto start = std::chrono::steady_clock::now();
+  if (options_.script) {
+    auto steps = load_script(*options_.script);
+    if (!steps) return std::unexpected(steps.error());
+    script_ = std::move(*steps);
+  }
   int drawn = 0;
   int failed_while_closing = 0;
   while (true) {
-    glfwPollEvents();
+    // Without a script or --frames the studio draws when something may have changed: input,
+    // a new player frame (at the video's rate) or a tick of training stats, never spinning.
+    if (options_.frames || !script_.empty()) {
+      glfwPollEvents();
+    } else {
+      glfwWaitEventsTimeout(1.0 / 60);
+    }
     const bool closing = window_.should_close();
     if (closing && !options_.screenshot) break;
+    auto script = advance_script();
+    if (!script) return std::unexpected(script.error());
+    if (script->quit) break;
     const bool last = closing || (options_.frames && drawn + 1 >= *options_.frames);
-    const auto drew = draw_frame(last && options_.screenshot.has_value());
+    const bool capture = script->capture || (last && options_.screenshot.has_value());
+    const auto drew = draw_frame(capture);
     if (!drew) return std::unexpected(drew.error());
     if (*drew) {
       ++drawn;
+      if (script->capture) {
+        if (auto s = context_->wait(last_submitted_); !s) return s;
+        if (auto s = save_screenshot(script->screenshot); !s) return s;
+      }
       if (last) break;
     } else if (closing && ++failed_while_closing >= kCloseAttempts) {
       return fail(ErrorCode::kUnsupported, "the window closed before a frame could be saved to {}",
@@ -78,14 +234,103 @@ Status StudioApp::run() {
 
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (options_.frames) {
+  if (options_.frames || !script_.empty()) {
     std::printf("mirage-studio: %d frames in %.2f s (%.1f frames/s) on %s\n", drawn, seconds,
                 seconds > 0 ? drawn / seconds : 0.0, context_->device_info().name.c_str());
   }
   if (context_->validation_error_count() > 0) {
     log::warn("vulkan validation reported {} errors", context_->validation_error_count());
   }
-  return options_.screenshot ? save_screenshot() : ok();
+  return options_.screenshot ? save_screenshot(*options_.screenshot) : ok();
+}
+
+Result<StudioApp::ScriptFrame> StudioApp::advance_script() {
+  ScriptFrame frame;
+  while (script_index_ < script_.size()) {
+    const ScriptStep& step = script_[script_index_];
+    const auto next = [&] {
+      ++script_index_;
+      waiting_ = false;
+    };
+    if (step.command == "frames") {
+      if (!waiting_) {
+        waiting_ = true;
+        frames_left_ = static_cast<int>(step.number);
+      }
+      if (frames_left_-- > 0) return frame;
+      next();
+      continue;
+    }
+    if (step.command == "until") {
+      if (!waiting_) {
+        waiting_ = true;
+        deadline_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<int>(step.number * 1000));
+      }
+      bool met = false;
+      if (workspace_) {
+        if (step.word == "swapped") met = last_frame_swapped_;
+        if (step.word == "recorded") met = !workspace_->recording().running && !workspace_->recording().result.empty();
+        if (step.word == "trained") met = workspace_->training().step > 0;
+      }
+      if (met) {
+        next();
+        continue;
+      }
+      if (std::chrono::steady_clock::now() > deadline_) {
+        return fail(ErrorCode::kCancelled, "script:{}: still waiting for '{}' after {} s", step.line, step.word,
+                    step.number);
+      }
+      return frame;
+    }
+    if (step.command == "screenshot") {
+      frame.capture = true;
+      frame.screenshot = workspace_ ? workspace_->project().resolve(step.word) : std::filesystem::path(step.word);
+      next();
+      return frame;
+    }
+    if (step.command == "quit") {
+      frame.quit = true;
+      return frame;
+    }
+    run_script_action(step);
+    next();
+  }
+  return frame;
+}
+
+void StudioApp::run_script_action(const ScriptStep& step) {
+  workspace::Workspace* ws = workspace_.get();
+  if (step.command == "view") {
+    view_.mode = step.word == "original" ? ViewMode::kOriginal : step.word == "split" ? ViewMode::kSplit : ViewMode::kSwapped;
+    return;
+  }
+  if (ws == nullptr) {
+    status(format("script:{}: no project open", step.line));
+    return;
+  }
+  workspace::Player* player = ws->player();
+  const auto report = [&](const Status& s) {
+    if (!s) status(format("script:{}: {}", step.line, s.error().message));
+  };
+  if (step.command == "play" && player) player->play();
+  if (step.command == "pause" && player) player->pause();
+  if (step.command == "step" && player) player->step();
+  if (step.command == "seek" && player) player->seek(step.number);
+  if (step.command == "train") {
+    if (step.word == "start") report(ws->start_training());
+    if (step.word == "pause") ws->pause_training();
+    if (step.word == "resume") ws->resume_training();
+    if (step.word == "save") ws->save_training();
+    if (step.word == "stop") report(ws->stop_training());
+  }
+  if (step.command == "set") {
+    CompositeOptions o = ws->composite();
+    if (step.word == "colour") o.colour = *parse_colour_transfer(step.value);
+    else if (step.word == "blend") o.blend = *parse_blend_mode(step.value);
+    else o.*find_composite_param(step.word)->field = step.number;
+    report(ws->set_composite(o));
+  }
+  if (step.command == "record") report(ws->start_recording(ws->project().resolve(step.word)));
 }
 
 Result<bool> StudioApp::draw_frame(bool capture) {
@@ -117,8 +362,21 @@ Result<bool> StudioApp::draw_frame(bool capture) {
   }
   last_frame_time_ = now;
 
+  if (workspace_) {
+    workspace_->tick();
+    for (std::string& m : workspace_->take_messages()) status(std::move(m));
+    if (workspace_->player()) {
+      if (auto f = workspace_->player()->take_frame()) {
+        last_frame_swapped_ = f->swapped_faces;
+        pending_frame_ = std::move(f);
+      }
+    }
+    if (auto preview = workspace_->take_preview()) pending_preview_ = std::move(preview->rgba);
+  }
+  upload_textures(frame->commands, frame->number % render::FrameRing::kFramesInFlight);
   ui_->begin_frame();
-  draw_about_panel({.device = context_->device_info(),
+  draw_ui();
+  if (about_open_) draw_about_panel({.device = context_->device_info(),
                     .validation = context_->validation_enabled(),
                     .frame_ms = frame_ms_,
                     .width = swapchain_.extent().width,
@@ -147,14 +405,11 @@ Result<bool> StudioApp::draw_frame(bool capture) {
   return true;
 }
 
-Status StudioApp::save_screenshot() {
-  if (!capture_)
-    return fail(ErrorCode::kInternal, "no frame was captured for {}",
-                options_.screenshot->string());
+Status StudioApp::save_screenshot(const std::filesystem::path& path) {
+  if (!capture_) return fail(ErrorCode::kInternal, "no frame was captured for {}", path.string());
   const Image pixels = swapchain_.read_capture(capture_);
-  if (auto s = write_png(pixels.view(), *options_.screenshot); !s) return s;
-  std::printf("mirage-studio: saved a %dx%d screenshot to %s\n", pixels.width(), pixels.height(),
-              options_.screenshot->c_str());
+  if (auto s = write_png(pixels.view(), path); !s) return s;
+  std::printf("mirage-studio: saved a %dx%d screenshot to %s\n", pixels.width(), pixels.height(), path.c_str());
   return ok();
 }
 

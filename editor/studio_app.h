@@ -1,5 +1,8 @@
-// Mirage Studio's window, GPU objects and frame loop. The engine does the work; the app wires
-// the window to render::Context/Swapchain/FrameRing and draws the panels.
+// Mirage Studio's window, GPU objects and frame loop. The engine does the work (the workspace:
+// training, the live player, the recorder); the app wires the window to render::Context/
+// Swapchain/FrameRing, hands the panels what to show and the workspace what the user asked for.
+// Nothing here waits for training, decoding or inference: the workspace's tick() and the
+// player's take_frame() return at once.
 //
 //   auto app = StudioApp::create(options);   // one-line errors: no display, no Vulkan device
 //   if (app) status = (*app)->run();
@@ -14,12 +17,16 @@
 
 #include "editor/imgui_layer.h"
 #include "editor/studio_options.h"
+#include "editor/studio_panels.h"
+#include "editor/studio_script.h"
+#include "editor/ui_texture.h"
 #include "editor/window.h"
 #include "engine/core/error.h"
 #include "engine/render/context.h"
 #include "engine/render/frame_ring.h"
 #include "engine/render/resources.h"
 #include "engine/render/swapchain.h"
+#include "engine/workspace/workspace.h"
 
 namespace mirage::studio {
 
@@ -41,7 +48,19 @@ class StudioApp {
  private:
   // false when no frame was drawn (minimised window, out-of-date swapchain): try again.
   Result<bool> draw_frame(bool capture);
-  Status save_screenshot();
+  Status save_screenshot(const std::filesystem::path& path);
+  struct ScriptFrame {
+    bool capture = false;
+    std::filesystem::path screenshot;
+    bool quit = false;
+  };
+  // Runs the script's steps up to the next one that waits; says what this frame must do.
+  Result<ScriptFrame> advance_script();
+  void run_script_action(const ScriptStep& step);
+  void open_project();
+  void draw_ui();
+  void upload_textures(VkCommandBuffer commands, std::size_t slot);
+  void status(std::string line);
 
   StudioOptions options_;
   Window window_;  // declared first: destroyed last, after the surface
@@ -53,6 +72,24 @@ class StudioApp {
   render::Buffer capture_;
   std::unique_ptr<ImGuiLayer> ui_;
   std::uint64_t last_submitted_ = 0;
+  std::unique_ptr<workspace::Workspace> workspace_;
+  UiTexture swapped_texture_;
+  UiTexture original_texture_;
+  UiTexture preview_texture_;
+  std::optional<workspace::PlayerFrame> pending_frame_;  // taken, not uploaded yet
+  std::optional<Image> pending_preview_;
+  ViewState view_;
+  std::string record_path_;
+  std::string status_ = "ready";
+  std::deque<std::string> log_;
+  bool log_open_ = true;
+  bool about_open_ = false;
+  bool last_frame_swapped_ = false;
+  std::vector<ScriptStep> script_;
+  std::size_t script_index_ = 0;
+  bool waiting_ = false;
+  int frames_left_ = 0;
+  std::chrono::steady_clock::time_point deadline_;
   float frame_ms_ = 0.0f;
   std::optional<std::chrono::steady_clock::time_point> last_frame_time_;
 };

@@ -41,6 +41,18 @@ Result<StudioOptions> parse_studio_options(std::span<char* const> args) {
       if (!path) return std::unexpected(path.error());
       if (path->empty()) return fail(ErrorCode::kInvalidArgument, "--screenshot wants a file name");
       options.screenshot = std::filesystem::path(*path);
+    } else if (arg == "--project") {
+      const auto path = take_value();
+      if (!path) return std::unexpected(path.error());
+      if (path->empty()) return fail(ErrorCode::kInvalidArgument, "--project wants a folder");
+      options.project = std::filesystem::path(*path);
+    } else if (arg == "--script") {
+      const auto path = take_value();
+      if (!path) return std::unexpected(path.error());
+      if (path->empty()) return fail(ErrorCode::kInvalidArgument, "--script wants a file");
+      options.script = std::filesystem::path(*path);
+    } else if (arg == "--no-train") {
+      options.no_train = true;
     } else {
       return fail(ErrorCode::kInvalidArgument, "unknown option '{}' (see --help)", args[i]);
     }

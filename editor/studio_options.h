@@ -16,11 +16,17 @@ namespace mirage::studio {
 struct StudioOptions {
   std::optional<int> frames;                        // --frames N: render N (> 0) frames, then exit
   std::optional<std::filesystem::path> screenshot;  // --screenshot out.png: save the last frame
+  std::optional<std::filesystem::path> project;     // --project DIR (default: ./demo when it exists)
+  bool no_train = false;                            // --no-train: do not start training on open
+  std::optional<std::filesystem::path> script;      // --script FILE: UI actions (studio_script.h)
   bool help = false;                                // --help / -h
 };
 
 inline constexpr const char* kStudioUsage =
-    "usage: mirage-studio [--frames N] [--screenshot out.png] [--help]\n"
+    "usage: mirage-studio [--project DIR] [--no-train] [--frames N] [--screenshot out.png] [--help]\n"
+    "  --project DIR         open this project (default: ./demo when it exists)\n"
+    "  --no-train            open without starting training (it starts when the face sets exist)\n"
+    "  --script FILE         run UI actions from FILE (frames, until, set, view, record, screenshot, ...)\n"
     "  --frames N            render N frames, then exit (default: until the window closes)\n"
     "  --screenshot PATH     save the last rendered frame as a PNG\n";
 

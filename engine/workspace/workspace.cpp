@@ -7,6 +7,7 @@
 #include "engine/core/format.h"
 #include "engine/core/log.h"
 #include "engine/core/worker.h"
+#include "engine/model/runtime.h"
 #include "engine/model/weight_snapshot.h"
 #include "engine/swap/convert.h"
 #include "engine/swap/evaluate.h"
@@ -130,6 +131,12 @@ Status Workspace::start_training() {
   o.preview_every = 100;
   o.schedule = "constant";  // an open-ended run: no end to decay towards
   o.warmup_steps = 50;
+  // Sharing a small CPU: with the player on, training keeps all cores but one, which the player
+  // (decode, track, infer on one thread, composite) has to itself; alone it takes every core.
+  // The trainer's OpenMP team is made on its own set-up thread, which picks this count up.
+  const int cores = model::available_cores();
+  const int train_threads = player_ && cores > 1 ? cores - 1 : cores;
+  if (auto s = model::configure_runtime(train_threads); !s) return s;
   auto trainer = train::Trainer::create(o, std::make_shared<const train::FaceBank>(std::move(a->train)),
                                         std::make_shared<const train::FaceBank>(std::move(b->train)));
   if (!trainer) return std::unexpected(trainer.error());
@@ -142,8 +149,8 @@ Status Workspace::start_training() {
     player_->set_snapshots({.version = [shared] { return shared->snapshot_version(); },
                             .latest = [shared] { return shared->latest_snapshot(); }});
   }
-  say(format("training {} on {} + {} faces", o.preset, project_.faces_a().filename().string(),
-             project_.faces_b().filename().string()));
+  say(format("training {} on {} + {} faces ({} of {} cores)", o.preset, project_.faces_a().filename().string(),
+             project_.faces_b().filename().string(), train_threads, cores));
   return ok();
 }
 
@@ -214,9 +221,17 @@ std::vector<TrainingPoint> Workspace::history() const {
   return training_ ? training_->history : std::vector<TrainingPoint>{};
 }
 
-std::optional<train::PreviewImage> Workspace::take_preview() {
+std::optional<Workspace::Preview> Workspace::take_preview() {
   if (!training_) return std::nullopt;
-  return training_->trainer->take_preview();
+  auto preview = training_->trainer->take_preview();
+  if (!preview) return std::nullopt;
+  Preview out{Image(preview->width, preview->height, PixelFormat::kRgba8), preview->step};
+  const std::size_t pixels = static_cast<std::size_t>(preview->width) * static_cast<std::size_t>(preview->height);
+  for (std::size_t i = 0; i < pixels; ++i) {
+    for (std::size_t c = 0; c < 3; ++c) out.rgba.bytes()[i * 4 + c] = preview->rgb[i * 3 + c];
+    out.rgba.bytes()[i * 4 + 3] = 255;
+  }
+  return out;
 }
 
 Status Workspace::set_composite(const CompositeOptions& options) {

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "engine/core/error.h"
+#include "engine/core/image.h"
 #include "engine/workspace/player.h"
 #include "engine/workspace/project.h"
 
@@ -98,7 +99,13 @@ class Workspace {
   void set_warp(bool on);
   TrainingStatus training() const;
   std::vector<TrainingPoint> history() const;  // one point per new step seen by tick()
-  std::optional<train::PreviewImage> take_preview();
+  // The newest preview grid since the last call, as RGBA8 (rows: A, A->A, A->B, mask, B, B->B,
+  // B->A, mask), with the step it shows.
+  struct Preview {
+    Image rgba;
+    std::int64_t step = 0;
+  };
+  std::optional<Preview> take_preview();
 
   // Compositing and playback settings: applied to the player now, written to project.json
   // by tick() at most once a second (atomically). kInvalidArgument leaves everything as it was.

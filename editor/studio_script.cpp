@@ -1,0 +1,94 @@
+#include "editor/studio_script.h"
+
+#include <charconv>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "engine/core/composite_options.h"
+#include "engine/core/format.h"
+
+namespace mirage::studio {
+namespace {
+
+bool to_number(const std::string& text, double& value) {
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  return error == std::errc() && end == text.data() + text.size();
+}
+
+}  // namespace
+
+Result<std::vector<ScriptStep>> parse_script(const std::string& text) {
+  std::vector<ScriptStep> steps;
+  std::istringstream lines(text);
+  std::string line;
+  int number = 0;
+  while (std::getline(lines, line)) {
+    ++number;
+    if (const auto hash = line.find('#'); hash != std::string::npos) line.resize(hash);
+    std::istringstream words(line);
+    ScriptStep step;
+    step.line = number;
+    if (!(words >> step.command)) continue;
+    std::string a, b, extra;
+    words >> a >> b >> extra;
+    const auto bad = [&](std::string what) -> Result<std::vector<ScriptStep>> {
+      return fail(ErrorCode::kInvalidArgument, "script:{}: {}", number, what);
+    };
+    if (!extra.empty()) return bad(format("too many words after '{}'", step.command));
+    const std::string& c = step.command;
+    if (c == "frames" || c == "seek") {
+      if (!to_number(a, step.number) || step.number < 0 || !b.empty()) return bad(format("{} wants one number", c));
+    } else if (c == "until") {
+      static const std::set<std::string> conditions = {"swapped", "recorded", "trained"};
+      if (!conditions.contains(a)) return bad("until wants swapped, recorded or trained");
+      step.word = a;
+      step.number = 120;
+      if (!b.empty() && (!to_number(b, step.number) || step.number <= 0)) return bad("until's timeout is seconds");
+    } else if (c == "train") {
+      static const std::set<std::string> verbs = {"start", "pause", "resume", "save", "stop"};
+      if (!verbs.contains(a) || !b.empty()) return bad("train wants start, pause, resume, save or stop");
+      step.word = a;
+    } else if (c == "view") {
+      if ((a != "swapped" && a != "original" && a != "split") || !b.empty()) {
+        return bad("view wants swapped, original or split");
+      }
+      step.word = a;
+    } else if (c == "set") {
+      step.word = a;
+      step.value = b;
+      if (a == "colour") {
+        if (!parse_colour_transfer(b)) return bad(format("colour '{}' is none, rct, mean or hist", b));
+      } else if (a == "blend") {
+        if (!parse_blend_mode(b)) return bad(format("blend '{}' is alpha or seamless", b));
+      } else if (const CompositeParam* p = find_composite_param(a)) {
+        if (!to_number(b, step.number) || step.number < p->min_value || step.number > p->max_value) {
+          return bad(format("{} wants a number in [{}, {}]", a, p->min_value, p->max_value));
+        }
+      } else {
+        return bad(format("no compositing option '{}'", a));
+      }
+    } else if (c == "record" || c == "screenshot") {
+      if (a.empty() || !b.empty()) return bad(format("{} wants one path", c));
+      step.word = a;
+    } else if (c == "play" || c == "pause" || c == "step" || c == "quit") {
+      if (!a.empty()) return bad(format("{} takes nothing", c));
+    } else {
+      return bad(format("unknown command '{}'", c));
+    }
+    steps.push_back(std::move(step));
+  }
+  return steps;
+}
+
+Result<std::vector<ScriptStep>> load_script(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) return fail(ErrorCode::kNotFound, "cannot read the script {}", path.string());
+  std::stringstream text;
+  text << in.rdbuf();
+  auto steps = parse_script(text.str());
+  if (!steps) return std::unexpected(steps.error().with_context(path.string()));
+  return steps;
+}
+
+}  // namespace mirage::studio

@@ -1,0 +1,38 @@
+// A script of UI actions for mirage-studio (--script FILE): what a person would do, one line
+// each, so the studio can be driven under Xvfb in tests and demos.
+//
+//   # comment
+//   frames 30                  draw 30 frames
+//   until swapped 120          draw until the viewport shows a swapped face (at most 120 s)
+//   until recorded 300         ... until the recording has finished
+//   play | pause | step | seek 1.5
+//   train start|pause|resume|save|stop
+//   set feather 20             any compositing option by its key (the one table); colour rct
+//   view swapped|original|split
+//   record renders/take.mp4    relative paths are relative to the project
+//   screenshot out.png         save the window as it is drawn this frame
+//   quit
+//
+// parse_script() refuses an unknown command or a bad value with "script:<line>: <what>".
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "engine/core/error.h"
+
+namespace mirage::studio {
+
+struct ScriptStep {
+  int line = 0;
+  std::string command;              // frames, until, play, pause, step, seek, train, set, view, record, screenshot, quit
+  std::string word;                 // train's and view's argument, until's condition, set's key, paths
+  std::string value;                // set's value as written
+  double number = 0;                // frames' count, until's timeout, seek's seconds
+};
+
+Result<std::vector<ScriptStep>> parse_script(const std::string& text);
+Result<std::vector<ScriptStep>> load_script(const std::filesystem::path& path);
+
+}  // namespace mirage::studio
