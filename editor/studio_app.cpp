@@ -7,6 +7,7 @@
 #include "editor/studio_script.h"
 #include "engine/core/format.h"
 #include "engine/core/log.h"
+#include "engine/workspace/demo_project.h"
 
 namespace mirage::studio {
 namespace {
@@ -17,6 +18,7 @@ constexpr VkClearColorValue kBackground{{0.08f, 0.09f, 0.11f, 1.0f}};
 // How many frames a closing window may fail to draw (out of date, minimised) before the
 // screenshot is given up.
 constexpr int kCloseAttempts = 10;
+constexpr const char* kSampleClip = "data/Megamind.avi";
 
 bool operator==(VkExtent2D a, VkExtent2D b) {
   return a.width == b.width && a.height == b.height;
@@ -67,10 +69,26 @@ void StudioApp::open_project() {
   std::error_code ec;
   if (options_.project) {
     folder = *options_.project;
-  } else if (std::filesystem::exists("demo", ec)) {
+  } else if (std::filesystem::exists(std::filesystem::path("demo") / "faces" / "b" / "faceset.json", ec)) {
     folder = "demo";
+  } else if (std::filesystem::exists(kSampleClip, ec)) {
+    // First run: the demo project is made from the sample clip in the background; the window
+    // stays live and shows the progress, and the project opens once it is ready.
+    status(format("making the demo project from {} ...", kSampleClip));
+    demo_ = std::make_unique<DemoMaker>();
+    DemoMaker* maker = demo_.get();
+    maker->thread = Worker("demo project", [maker](std::stop_token) {
+      const Status s = workspace::make_two_person_project(kSampleClip, "demo", [maker](const workspace::DemoProgress& p) {
+        const std::lock_guard lock(maker->mutex);
+        maker->progress = p;
+      });
+      const std::lock_guard lock(maker->mutex);
+      maker->result = s;
+      maker->done = true;
+    });
+    return;
   } else {
-    status("no project open: run with --project DIR (mirage demo makes ./demo from the sample clip)");
+    status("no project open: run with --project DIR (tools/setup puts the sample clip in data/)");
     return;
   }
   auto opened = workspace::Workspace::open(folder);
@@ -362,6 +380,23 @@ Result<bool> StudioApp::draw_frame(bool capture) {
   }
   last_frame_time_ = now;
 
+  if (demo_) {
+    const std::lock_guard lock(demo_->mutex);
+    const workspace::DemoProgress& p = demo_->progress;
+    status_ = p.expected > 0 ? format("making the demo project: {} {}/{} frames, {} faces", p.stage, p.done, p.expected, p.faces)
+                             : format("making the demo project: {}", p.stage.empty() ? "starting" : p.stage);
+  }
+  if (demo_ && demo_->done) {
+    demo_->thread.join();
+    const Status result = demo_->result;
+    demo_.reset();
+    if (result) {
+      options_.project = "demo";
+      open_project();
+    } else {
+      status(format("the demo project could not be made: {}", result.error().message));
+    }
+  }
   if (workspace_) {
     workspace_->tick();
     for (std::string& m : workspace_->take_messages()) status(std::move(m));

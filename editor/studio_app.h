@@ -14,6 +14,8 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <atomic>
+#include <mutex>
 
 #include "editor/imgui_layer.h"
 #include "editor/studio_options.h"
@@ -22,10 +24,12 @@
 #include "editor/ui_texture.h"
 #include "editor/window.h"
 #include "engine/core/error.h"
+#include "engine/core/worker.h"
 #include "engine/render/context.h"
 #include "engine/render/frame_ring.h"
 #include "engine/render/resources.h"
 #include "engine/render/swapchain.h"
+#include "engine/workspace/demo_project.h"
 #include "engine/workspace/workspace.h"
 
 namespace mirage::studio {
@@ -83,6 +87,14 @@ class StudioApp {
   std::string status_ = "ready";
   std::deque<std::string> log_;
   bool log_open_ = true;
+  struct DemoMaker {
+    std::mutex mutex;
+    workspace::DemoProgress progress;
+    Status result;
+    std::atomic<bool> done{false};
+    Worker thread;  // last: joined first
+  };
+  std::unique_ptr<DemoMaker> demo_;
   bool about_open_ = false;
   bool last_frame_swapped_ = false;
   std::vector<ScriptStep> script_;

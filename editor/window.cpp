@@ -17,7 +17,7 @@ void on_glfw_error(int code, const char* description) {
 Result<Window> Window::open(const char* title, int width, int height) {
   glfwSetErrorCallback(&on_glfw_error);
   if (!glfwInit())
-    return fail(ErrorCode::kUnsupported, "no display: set DISPLAY or run under xvfb-run");
+    return fail(ErrorCode::kUnsupported, "no display: set DISPLAY, run under xvfb-run, or use the headless 'mirage demo'");
   if (!glfwVulkanSupported()) {
     glfwTerminate();
     return fail(ErrorCode::kUnsupported,

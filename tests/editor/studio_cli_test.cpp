@@ -27,7 +27,7 @@ TEST_F(StudioCli, NoDisplayIsOneLineAndAFailure) {
   EXPECT_NE(result.exit_code, -1) << "crashed";
   const auto stderr_lines = lines(result.stderr_text);
   ASSERT_EQ(stderr_lines.size(), 1u) << result.stderr_text;
-  EXPECT_EQ(stderr_lines[0], "mirage-studio: no display: set DISPLAY or run under xvfb-run");
+  EXPECT_EQ(stderr_lines[0], "mirage-studio: no display: set DISPLAY, run under xvfb-run, or use the headless 'mirage demo'");
 }
 
 TEST_F(StudioCli, BadOptionsAreOneLineAndExitTwo) {

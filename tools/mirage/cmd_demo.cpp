@@ -7,11 +7,9 @@
 #include <string>
 
 #include "engine/core/format.h"
-#include "engine/face/extract.h"
-#include "engine/face/face_set.h"
-#include "engine/face/sort.h"
 #include "engine/model/checkpoint.h"
 #include "engine/swap/preview.h"
+#include "engine/workspace/demo_project.h"
 #include "tools/mirage/commands.h"
 #include "tools/mirage/options.h"
 #include "tools/mirage/progress.h"
@@ -23,34 +21,21 @@ namespace fs = std::filesystem;
 
 void step(const char* what) { std::printf("== %s\n", what); std::fflush(stdout); }
 
+// The two-person project through the workspace (the studio's first run makes it the same way).
 Status extract_and_sort(const fs::path& input, const fs::path& project) {
-  const fs::path all = project / "faces" / "all";
-  if (!fs::exists(all / face::kFaceSetFile)) {
-    step("extracting faces");
-    ProgressBar bar("extract", -1);
-    face::ExtractCallbacks callbacks;
-    callbacks.on_progress = [&](const face::ExtractProgress& p) {
-      if (p.frames_done == 1) bar = ProgressBar("extract", p.frames_expected);
-      bar.update(p.frames_done, format("{} faces", p.faces));
-    };
-    auto summary = face::extract_faces({.input = input, .output = all}, callbacks);
-    bar.finish();
-    if (!summary) return std::unexpected(summary.error());
-  }
-  const fs::path a = project / "faces" / "a", b = project / "faces" / "b";
-  if (fs::exists(a / face::kFaceSetFile) && fs::exists(b / face::kFaceSetFile)) return ok();
-  step("sorting faces into the two main characters");
-  auto set = face::FaceSet::load(all);
-  if (!set) return std::unexpected(set.error());
-  auto report = face::sort_face_set(*set, {.key = face::SortKey::kIdentity, .clusters = 2, .split = true});
-  if (!report) return std::unexpected(report.error());
-  std::error_code ec;
-  for (const auto& [from, to] : {std::pair{all / "identity_0", a}, std::pair{all / "identity_1", b}}) {
-    fs::remove_all(to, ec);
-    fs::copy(from, to, fs::copy_options::recursive, ec);
-    if (ec) return fail(ErrorCode::kIo, "{}: cannot copy the identity's faces: {}", to.string(), ec.message());
-  }
-  return ok();
+  ProgressBar bar("extract", -1);
+  std::string stage;
+  auto s = workspace::make_two_person_project(input, project, [&](const workspace::DemoProgress& p) {
+    if (p.stage != stage) {
+      if (stage == "extracting faces") bar.finish();
+      stage = p.stage;
+      if (stage != "done") step(stage.c_str());
+      if (stage == "extracting faces") bar = ProgressBar("extract", p.expected);
+    }
+    if (stage == "extracting faces") bar.update(p.done, format("{} faces", p.faces));
+  });
+  if (stage == "extracting faces") bar.finish();
+  return s;
 }
 
 }  // namespace
