@@ -264,6 +264,10 @@ Status Workspace::start_recording(const fs::path& output, double start_s, double
   if (settings_.source.empty()) return fail(ErrorCode::kInvalidArgument, "the project has no target video to record");
   std::error_code ec;
   if (fs::exists(output, ec)) return fail(ErrorCode::kIo, "{} exists: choose another name", output.string());
+  if (output.has_parent_path()) {
+    fs::create_directories(output.parent_path(), ec);
+    if (ec) return fail(ErrorCode::kIo, "{}: {}", output.parent_path().string(), ec.message());
+  }
   auto recorder = std::make_unique<Recorder>();
   // The weights of this moment, fixed for the whole clip.
   std::shared_ptr<const model::WeightSnapshot> snapshot = training_ ? training_->trainer->latest_snapshot() : nullptr;

@@ -5,7 +5,7 @@
 #   finish                      # exit 1 if any check failed (the last stderr is printed)
 # Scripts set -uo pipefail themselves; $work is removed on exit.
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+trap '[ -n "${KEEP_WORK:-}" ] || rm -rf "$work"' EXIT
 failures=0
 check() {  # check <description> <command...>: the command must succeed
   local what=$1; shift
