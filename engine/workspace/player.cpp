@@ -353,14 +353,19 @@ void Player::State::run(std::stop_token stop) {
   };
 
   // Composites the cached frame and publishes it.
-  const auto show = [&](const CompositeOptions& options, const PlayerSettings& s) {
+  // Composites the cached frame and publishes it, after `until_due` (real time: the wait for
+  // the frame's moment) when given.
+  const auto show = [&](const CompositeOptions& options, const PlayerSettings& s,
+                        const std::function<void()>& until_due = {}) {
     cv::Mat out;
     const bool swapped = composite_cached(options, out);
+    if (until_due) until_due();
     publish(out, swapped, static_cast<int>(last_faces.size()), s);
   };
 
   // Tracks, swaps and composites `frame`; publishes it.
-  const auto process = [&](media::Frame frame, const CompositeOptions& options, const PlayerSettings& s) {
+  const auto process = [&](media::Frame frame, const CompositeOptions& options, const PlayerSettings& s,
+                           const std::function<void()>& until_due = {}) {
     last_frame = std::move(frame.image);
     last_index = frame.index;
     last_timestamp = frame.timestamp_s;
@@ -392,7 +397,7 @@ void Player::State::run(std::stop_token stop) {
       }
     }
     infer();
-    show(options, s);
+    show(options, s, until_due);
   };
 
   const auto reopen = [&]() -> bool {
@@ -508,19 +513,19 @@ void Player::State::run(std::stop_token stop) {
       continue;
     }
 
+    // Real time: a frame is made as soon as the last one is out and published at its moment,
+    // so the time a frame takes is hidden up to one frame period; one that cannot be made by
+    // then is skipped (counted in stats().dropped, never hidden).
     const double period = 1.0 / fps;
     const bool real_time = settings_now.mode == PlayMode::kRealTime && !step_now;
-    if (real_time) {
-      if (anchor_index < 0) {
-        anchor_time = SteadyClock::now();
-        anchor_index = next_index;
-      }
-      const auto due = anchor_time + std::chrono::duration_cast<SteadyClock::duration>(
-                                         std::chrono::duration<double>((next_index - anchor_index) * period));
-      std::unique_lock lock(mutex);
-      wake.wait_until(lock, stop, due, [&] { return !playing || seek_to.has_value(); });
-      if (!playing || seek_to) continue;
+    if (real_time && anchor_index < 0) {
+      anchor_time = SteadyClock::now();
+      anchor_index = next_index;
     }
+    const auto due_of = [&](std::int64_t index) {
+      return anchor_time + std::chrono::duration_cast<SteadyClock::duration>(
+                               std::chrono::duration<double>(static_cast<double>(index - anchor_index) * period));
+    };
     const auto t = SteadyClock::now();
     auto next = source->next();
     const double decode_ms = ms_between(t, SteadyClock::now());
@@ -544,17 +549,20 @@ void Player::State::run(std::stop_token stop) {
       const std::lock_guard lock(mutex);
       smooth(stats.decode_ms, decode_ms);
     }
-    if (real_time && anchor_index >= 0) {
-      // Late by more than a frame: skip this one to keep the clock (counted, never hidden).
-      const double late_s = std::chrono::duration<double>(SteadyClock::now() - anchor_time).count() -
-                            static_cast<double>((**next).index - anchor_index) * period;
-      if (late_s > period) {
-        const std::lock_guard lock(mutex);
-        ++stats.dropped;
-        continue;
-      }
+    if (!real_time) {
+      process(std::move(**next), composite_now, settings_now);
+      continue;
     }
-    process(std::move(**next), composite_now, settings_now);
+    const auto due = due_of((**next).index);
+    if (SteadyClock::now() > due + std::chrono::duration_cast<SteadyClock::duration>(std::chrono::duration<double>(period))) {
+      const std::lock_guard lock(mutex);
+      ++stats.dropped;
+      continue;
+    }
+    process(std::move(**next), composite_now, settings_now, [&] {
+      std::unique_lock lock(mutex);
+      wake.wait_until(lock, stop, due, [&] { return !playing || seek_to.has_value(); });
+    });
   }
 }
 

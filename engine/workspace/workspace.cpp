@@ -1,6 +1,10 @@
 #include "engine/workspace/workspace.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <thread>
 #include <mutex>
 
 #include "engine/core/clock.h"
@@ -21,6 +25,8 @@ namespace {
 namespace fs = std::filesystem;
 constexpr std::size_t kMaxHistory = 200000;
 constexpr double kSaveDebounceS = 1.0;
+// How much training yields to the player and the UI while they run (see start_training()).
+constexpr int kTrainingNice = 5;
 
 double now_s() {
   static const auto start = Clock::now();
@@ -137,12 +143,21 @@ Status Workspace::start_training() {
   const int cores = model::available_cores();
   const int train_threads = player_ && cores > 1 ? cores - 1 : cores;
   if (auto s = model::configure_runtime(train_threads); !s) return s;
-  auto trainer = train::Trainer::create(o, std::make_shared<const train::FaceBank>(std::move(a->train)),
-                                        std::make_shared<const train::FaceBank>(std::move(b->train)));
+  // The trainer's threads (its own, its OpenMP team, its data threads) inherit the niceness of
+  // the thread that creates them: made from a helper thread at kTrainingNice, they yield to the
+  // player and the UI when those need the CPU, and take whatever is left.
+  Result<std::unique_ptr<train::Trainer>> trainer = fail(ErrorCode::kInternal, "the trainer was not made");
+  const int nice = player_ ? kTrainingNice : 0;
+  std::thread maker([&] {
+    if (nice != 0) setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), nice);
+    trainer = train::Trainer::create(o, std::make_shared<const train::FaceBank>(std::move(a->train)),
+                                     std::make_shared<const train::FaceBank>(std::move(b->train)));
+    if (trainer) (*trainer)->start();
+  });
+  maker.join();
   if (!trainer) return std::unexpected(trainer.error());
   training_ = std::make_unique<Training>();
   training_->trainer = std::shared_ptr<train::Trainer>(std::move(*trainer));
-  training_->trainer->start();
   training_->trainer->send(train::RequestSnapshot{});
   if (player_) {
     std::shared_ptr<train::Trainer> shared = training_->trainer;

@@ -1,0 +1,172 @@
+#include "engine/workspace/studio_benchmark.h"
+
+#include <dirent.h>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <thread>
+#include <unistd.h>
+
+#include "engine/core/clock.h"
+#include "engine/core/format.h"
+#include "engine/workspace/workspace.h"
+
+namespace mirage::workspace {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+// CPU seconds (user + system) of every thread of this process, summed by thread name.
+std::map<std::string, double> cpu_by_thread() {
+  std::map<std::string, double> seconds;
+  const double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
+  std::error_code ec;
+  for (const auto& task : fs::directory_iterator("/proc/self/task", ec)) {
+    std::ifstream stat(task.path() / "stat");
+    std::string text((std::istreambuf_iterator<char>(stat)), {});
+    const auto open = text.find('('), close = text.rfind(')');
+    if (open == std::string::npos || close == std::string::npos) continue;
+    std::string name = text.substr(open + 1, close - open - 1);
+    std::istringstream rest(text.substr(close + 2));
+    std::string field;
+    // Fields after the name: state(3) ... utime(14) stime(15).
+    for (int i = 3; i <= 13; ++i) rest >> field;
+    double utime = 0, stime = 0;
+    rest >> utime >> stime;
+    // OpenMP's team threads carry the name of the thread that made them.
+    seconds[name] += (utime + stime) / tick;
+  }
+  return seconds;
+}
+
+double rss_mb() {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
+  }
+  return 0;
+}
+
+// Steps per second between two moments of a running trainer.
+struct StepClock {
+  std::int64_t step = 0;
+  Clock::time_point at;
+};
+
+double rate(const StepClock& a, const StepClock& b) {
+  const double seconds = std::chrono::duration<double>(b.at - a.at).count();
+  return seconds > 0 ? static_cast<double>(b.step - a.step) / seconds : 0;
+}
+
+}  // namespace
+
+Result<StudioBenchmark> run_studio_benchmark(const StudioBenchmarkOptions& options) {
+  StudioBenchmark report;
+  {
+    // Training alone: the reference speed.
+    auto solo = Workspace::open(options.project, {.open_player = false});
+    if (!solo) return std::unexpected(solo.error());
+    if (auto s = (*solo)->start_training(); !s) return std::unexpected(s.error());
+    std::this_thread::sleep_for(std::chrono::duration<double>(options.solo_seconds / 4));
+    (*solo)->tick();
+    const StepClock start{(*solo)->training().step, Clock::now()};
+    std::this_thread::sleep_for(std::chrono::duration<double>(options.solo_seconds * 3 / 4));
+    const StepClock end{(*solo)->training().step, Clock::now()};
+    report.solo_steps_per_second = rate(start, end);
+    if (auto s = (*solo)->stop_training(); !s) return std::unexpected(s.error());
+  }
+
+  auto opened = Workspace::open(options.project);
+  if (!opened) return std::unexpected(opened.error());
+  Workspace& ws = **opened;
+  Player* player = ws.player();
+  if (player == nullptr) return fail(ErrorCode::kNotFound, "{}: the project has no playable target video", options.project.string());
+  PlayerSettings settings = ws.player_settings();
+  settings.mode = PlayMode::kRealTime;
+  settings.loop = false;
+  if (auto s = ws.set_player_settings(settings); !s) return std::unexpected(s.error());
+  if (auto s = ws.start_training(); !s) return std::unexpected(s.error());
+  // Let the first snapshot reach the player before the clock starts.
+  const auto ready_by = Clock::now() + 60s;
+  while (player->stats().model_step < 0 && Clock::now() < ready_by) {
+    ws.tick();
+    std::this_thread::sleep_for(20ms);
+  }
+  player->seek(0);
+  while (!player->take_frame() && Clock::now() < ready_by) std::this_thread::sleep_for(5ms);
+  const PlayerStats before = player->stats();
+  const auto cpu_before = cpu_by_thread();
+  const StepClock start{ws.training().step, Clock::now()};
+  player->play();
+  // The stand-in UI: ticks the workspace and takes each frame, as the window does per frame.
+  std::int64_t taken = 0;
+  while (!player->stats().at_end) {
+    ws.tick();
+    if (player->take_frame()) ++taken;
+    std::this_thread::sleep_for(4ms);
+  }
+  const StepClock end{ws.training().step, Clock::now()};
+  const PlayerStats after = player->stats();
+  const auto cpu_after = cpu_by_thread();
+  report.wall_seconds = std::chrono::duration<double>(end.at - start.at).count();
+  report.shared_steps_per_second = rate(start, end);
+  report.training_share = report.solo_steps_per_second > 0 ? report.shared_steps_per_second / report.solo_steps_per_second : 0;
+  report.frames_shown = after.shown - before.shown;
+  report.frames_dropped = after.dropped - before.dropped;
+  report.frames_taken_by_ui = taken;
+  report.clip_seconds = after.duration_s;
+  report.clip_frames = static_cast<std::int64_t>(after.duration_s * after.source_fps + 0.5);
+  report.decode_ms = after.decode_ms;
+  report.track_ms = after.track_ms;
+  report.infer_ms = after.infer_ms;
+  report.composite_ms = after.composite_ms;
+  for (const auto& [name, seconds] : cpu_after) {
+    const auto was = cpu_before.find(name);
+    report.cpu_seconds[name] = seconds - (was == cpu_before.end() ? 0 : was->second);
+  }
+
+  if (options.soak_minutes > 0) {
+    // Soak: loop the clip with setting changes every second and a recording every few minutes.
+    settings.loop = true;
+    (void)ws.set_player_settings(settings);
+    player->play();
+    report.rss_start_mb = rss_mb();
+    const auto until = Clock::now() + std::chrono::duration<double>(options.soak_minutes * 60);
+    auto next_change = Clock::now();
+    auto next_recording = Clock::now() + std::chrono::duration<double>(options.soak_minutes * 60 / 3);
+    int change = 0;
+    while (Clock::now() < until) {
+      ws.tick();
+      (void)player->take_frame();
+      for (const std::string& m : ws.take_messages()) {
+        if (m.find("error") != std::string::npos || m.find("cannot") != std::string::npos) ++report.soak_errors;
+      }
+      if (Clock::now() >= next_change) {
+        CompositeOptions o = ws.composite();
+        o.feather_px = 8 + (change++ % 10);
+        o.sharpen_amount = (change % 3) * 0.5;
+        if (!ws.set_composite(o)) ++report.soak_errors;
+        next_change += 1s;
+      }
+      if (Clock::now() >= next_recording && !ws.recording().running) {
+        const fs::path take = ws.project().renders_dir() / format("soak_{}_{}.mp4", ::getpid(), report.soak_recordings);
+        if (ws.start_recording(take)) ++report.soak_recordings;
+        next_recording += std::chrono::duration<double>(options.soak_minutes * 60 / 3);
+      }
+      std::this_thread::sleep_for(10ms);
+    }
+    while (ws.recording().running) {
+      ws.tick();
+      std::this_thread::sleep_for(50ms);
+    }
+    ws.tick();
+    if (!ws.recording().succeeded && report.soak_recordings > 0) ++report.soak_errors;
+    report.rss_end_mb = rss_mb();
+  }
+  if (auto s = ws.stop_training(); !s) return std::unexpected(s.error());
+  return report;
+}
+
+}  // namespace mirage::workspace
