@@ -5,16 +5,11 @@
 #include "mirage/build_info.h"
 
 namespace mirage::studio {
-namespace {
-
-// ImGui 1.86 has no SeparatorText().
 void section(const char* title) {
   ImGui::Spacing();
   ImGui::Separator();
   ImGui::TextColored(ImVec4(0.55f, 0.75f, 1.0f, 1.0f), "%s", title);
 }
-
-}  // namespace
 
 void draw_about_panel(const AboutPanelInfo& info) {
   ImGui::SetNextWindowPos(ImVec2(440, 300), ImGuiCond_FirstUseEver);

@@ -15,6 +15,9 @@ struct AboutPanelInfo {
   unsigned height = 0;
 };
 
+// A titled separator between a panel's parts (ImGui 1.86 has no SeparatorText()).
+void section(const char* title);
+
 // Mirage's version, every dependency's version (mirage/build_info.h) and the Vulkan device.
 void draw_about_panel(const AboutPanelInfo& info);
 

@@ -1,5 +1,7 @@
 #include "editor/studio_panels.h"
 
+#include "editor/panels.h"
+
 #include <imgui.h>
 
 #include <algorithm>
@@ -8,12 +10,6 @@
 
 namespace mirage::studio {
 namespace {
-
-void section(const char* title) {
-  ImGui::Spacing();
-  ImGui::Separator();
-  ImGui::TextColored(ImVec4(0.55f, 0.75f, 1.0f, 1.0f), "%s", title);
-}
 
 std::string clock_text(double seconds) {
   char text[32];

@@ -548,11 +548,10 @@ void Compositor::read_timestamps() {
   timings_.pack_ms = static_cast<double>(ticks[3] - ticks[2]) * ms;
 }
 
-Status Compositor::composite(ConstImageView frame, std::span<const CompositeLayer> layers,
-                             const CompositeOptions& options) {
+Status Compositor::start(ConstImageView frame, std::span<const CompositeLayer> layers,
+                         const CompositeOptions& options, bool read_back, FramePlan& plan) {
   MIRAGE_CHECK(context_ != nullptr);
-  FramePlan plan;
-  if (auto s = check(frame, layers, options, false, plan); !s) return s;
+  if (auto s = check(frame, layers, options, read_back, plan); !s) return s;
   // The staging buffer and the sets are reused: the last frame must be done with them.
   if (auto s = wait(); !s) return s;
   if (auto s = reserve(plan, frame.width, frame.height); !s) return s;
@@ -560,24 +559,22 @@ Status Compositor::composite(ConstImageView frame, std::span<const CompositeLaye
   fill_staging(frame, layers, plan);
   timings_ = {};
   timings_.upload_ms = ms_since(started);
-  return submit(plan, options, false);
+  return submit(plan, options, read_back);
+}
+
+Status Compositor::composite(ConstImageView frame, std::span<const CompositeLayer> layers,
+                             const CompositeOptions& options) {
+  FramePlan plan;
+  return start(frame, layers, options, false, plan);
 }
 
 Status Compositor::composite_into(ImageView frame, std::span<const CompositeLayer> layers,
                                   const CompositeOptions& options) {
-  MIRAGE_CHECK(context_ != nullptr);
   FramePlan plan;
-  if (auto s = check(frame, layers, options, true, plan); !s) return s;
-  if (auto s = wait(); !s) return s;
-  if (auto s = reserve(plan, frame.width, frame.height); !s) return s;
   auto started = Clock::now();
-  fill_staging(frame, layers, plan);
-  timings_ = {};
-  timings_.upload_ms = ms_since(started);
-  started = Clock::now();
-  if (auto s = submit(plan, options, true); !s) return s;
+  if (auto s = start(frame, layers, options, true, plan); !s) return s;
   if (auto s = wait(); !s) return s;
-  timings_.gpu_total_ms = ms_since(started);
+  timings_.gpu_total_ms = ms_since(started) - timings_.upload_ms;
   read_timestamps();
 
   started = Clock::now();

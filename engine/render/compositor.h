@@ -107,6 +107,9 @@ class Compositor {
   Status check(ConstImageView frame, std::span<const CompositeLayer> layers,
                const CompositeOptions& options, bool region_only, FramePlan& plan) const;
   Status reserve(const FramePlan& plan, int width, int height);
+  // check, wait for the last frame, reserve, fill staging, submit: what both entry points do.
+  Status start(ConstImageView frame, std::span<const CompositeLayer> layers, const CompositeOptions& options,
+               bool read_back, FramePlan& plan);
   void fill_staging(ConstImageView frame, std::span<const CompositeLayer> layers,
                     const FramePlan& plan);
   void record(VkCommandBuffer commands, const FramePlan& plan, const CompositeOptions& options,
