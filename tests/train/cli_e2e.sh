@@ -29,6 +29,12 @@ check "a second run exits 0" test $? -eq 0
 check "  resuming from step 6" grep -q "from step 6" "$work/err"
 check "  and saves step 8" grep -q "step 8 saved" "$work/err"
 
+# --- progress off a terminal: plain lines, never a carriage return ---------------------------
+"$mirage" train --project "$work/p" --synthetic 8 --batch 2 --threads 1 --steps 10 --save-every 100 2>"$work/err"
+check "a run logged to a file exits 0" test $? -eq 0
+check "  writes no carriage return into the log" bash -c "! grep -q \$'\\r' '$work/err'"
+check "  and ends on a plain progress line" grep -q "^step 10 " "$work/err"
+
 # --- Ctrl-C ----------------------------------------------------------------------------------
 # The binary itself in the background (a backgrounded shell function would be a subshell, and
 # the signal would go to it).

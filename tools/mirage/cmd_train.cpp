@@ -1,5 +1,7 @@
 // `mirage train`: trains the face-swap model of a project in the background thread of a Trainer,
 // and `mirage bench train`: the speed of its train step.
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -61,15 +63,17 @@ Result<Faces> load_faces(const Options& options, const std::filesystem::path& pr
 #endif
 }
 
+// On a terminal one line rewritten in place; anywhere else (a log file, a pipe) plain lines.
 void print_progress(const train::TrainerStats& s, bool final_line) {
+  static const bool terminal = ::isatty(STDERR_FILENO) == 1;
   std::fprintf(stderr,
-               "\rstep %lld  %.2f it/s  %.1f faces/s  loss %.4f (A %.4f, B %.4f)  ssim %.4f  "
+               "%sstep %lld  %.2f it/s  %.1f faces/s  loss %.4f (A %.4f, B %.4f)  ssim %.4f  "
                "mask %.4f  lr %.2e  wait %.0f%%%s%s",
-               static_cast<long long>(s.step), s.step_ms > 0 ? 1000.0 / s.step_ms : 0.0,
+               terminal ? "\r" : "", static_cast<long long>(s.step), s.step_ms > 0 ? 1000.0 / s.step_ms : 0.0,
                s.samples_per_second, s.loss, s.loss_a, s.loss_b, s.ssim, s.mask, s.learning_rate,
                100 * s.data_wait_share,
                s.eval_psnr_a > 0 ? format("  held-out A->A {:.2f} dB", s.eval_psnr_a).c_str() : "",
-               final_line ? "\n" : "   ");
+               final_line || !terminal ? "\n" : "   ");
   std::fflush(stderr);
 }
 
@@ -200,7 +204,9 @@ int run_train(const Args& args) {
       (*trainer)->send(train::Stop{});
       stop_sent = true;
     }
-    if (!quiet && std::chrono::steady_clock::now() - last_print > std::chrono::seconds(1)) {
+    // Off a terminal every line stays in the log: one each 10 s instead of each second.
+    const auto every = ::isatty(STDERR_FILENO) == 1 ? std::chrono::seconds(1) : std::chrono::seconds(10);
+    if (!quiet && std::chrono::steady_clock::now() - last_print > every) {
       print_progress(s, false);
       last_print = std::chrono::steady_clock::now();
     }
