@@ -198,6 +198,13 @@ Clustering cluster_features(const cv::Mat& features, int clusters, int max_clust
       result = Clustering{std::move(labels), found, score};
     }
   }
+  if (result.labels.empty()) {
+    // Two faces cannot be told apart by a silhouette (every k >= 2 leaves a cluster of one):
+    // they stay one identity. Every face always gets a label.
+    result.labels.assign(features.rows, 0);
+    result.clusters = 1;
+    result.silhouette = 0.0;
+  }
   return result;
 }
 

@@ -329,6 +329,19 @@ TEST(Identity, ClusteringFindsTwoSeparatedGroupsAndNumbersTheLargestFirst) {
   EXPECT_EQ(cluster_features(features.rowRange(0, 1), 0, 5).clusters, 1);
 }
 
+TEST(Identity, OneTwoOrThreeFacesGetALabelEach) {
+  // Two faces once left every label unset, and sorting a two-face set read past the end.
+  cv::Mat features(3, 16, CV_32F);
+  cv::randu(features, 0, 1);
+  for (int rows = 1; rows <= 3; ++rows) {
+    const Clustering c = cluster_features(features.rowRange(0, rows), 0, 5);
+    ASSERT_EQ(static_cast<int>(c.labels.size()), rows) << rows << " faces";
+    EXPECT_GE(c.clusters, 1);
+    for (const int label : c.labels) EXPECT_LT(label, c.clusters);
+  }
+  EXPECT_EQ(cluster_features(features.rowRange(0, 2), 0, 5).clusters, 1);
+}
+
 TEST(Identity, FeaturesAreFiniteAndTellDifferentFacesApart) {
   cv::Mat a(256, 256, CV_8UC3), b(256, 256, CV_8UC3);
   cv::randu(a, 0, 255);
