@@ -1,27 +1,37 @@
-// `mirage eval`: quality numbers of a converted clip against its source.
+// `mirage eval`: quality numbers of a converted clip against its source, judged by a pretrained
+// face-recognition network that Mirage never trains (swap/identity_judge.h).
 //
 //   swap::EvalOptions o{.source = "data/Megamind.avi", .output = "renders/megamind_b.mp4",
 //                       .faces_a = project / "faces/a", .faces_b = project / "faces/b", .target = 1};
 //   o.model = model.get();   // optional: adds reconstruction PSNR/SSIM of A -> A
 //   auto report = swap::evaluate_clip(o);
 //
-// What is measured (frame i of the output against frame i of the source from source_start_s):
-// - identity transfer: an LBPH classifier (IdentityClassifier) is trained on the real faces of
-//   faces_a and faces_b except the held-out ones (every holdout_every-th face, index % N == N-1,
-//   the split the trainer uses); its accuracy on those held-out faces is reported. Then, for
-//   every frame whose source face it gives to the *other* identity, the output face (aligned
-//   the same way) is classified: identity_transfer = share recognised as the target (with
-//   target -1, a clip that swapped both identities, every face counts and its target is the
-//   other identity than its source's).
-// - expression fidelity: mean distance of the output face's 68 landmarks (dlib, re-detected on
-//   the output) to the source's, divided by the source's inter-ocular distance (NME).
-// - temporal stability: frame-to-frame landmark motion / IOD of output and source faces, and
-//   the output's motion that the source does not have (excess jitter). Raw (unsmoothed) fits.
-// - reconstruction (with a model): held-out faces of A through A's decoder, PSNR and SSIM of
-//   the model crop (at the model's resolution) against the input.
-// Faces are matched per frame: the source's largest face, the output face nearest to it.
+// Frame i of the output is compared with frame i of the source from source_start_s. Every face
+// the tracker follows in the source (raw fits, no smoothing) is judged where the tracker put it:
+// the output frame is cut with the source face's own alignment (an engine/face aligned crop), so
+// a swap that moved, vanished or stopped being a face counts as a failure, never as a skip.
+// - identity: descriptors of real faces of each face set give each identity's mean (the faces
+//   the trainer holds out, index % holdout_every == holdout_every - 1, when each set has at least
+//   kMinHeldOut of them: frames the model was not trained on; otherwise all faces). A source face
+//   belongs to the identity whose mean is nearer; it was swapped when that is not the target
+//   (target -1: every face, to the other identity). Per swapped face: is the output's descriptor
+//   nearer the target's mean than the source's (transfer), and its distance to each. Sanity:
+//   the judge's leave-one-out accuracy on those real faces, and their mean distance to their own
+//   identity's mean (the spread of one real person, ~0.3 on Megamind).
+// - faces found: of the swapped faces on which the detector (HOG, run on the face's surroundings)
+//   finds a face where the tracker put it in the source frame, the share on which it still finds
+//   one there in the output frame.
+// - detail: Laplacian variance over the inner face (face::face_blur_score, at about the face's
+//   own resolution) of the output over that of the source, summed over swapped faces (1.0: as
+//   sharp as the source; a plain H.264 re-encode is ~1.0).
+// - expression (NME) and jitter: the output's re-fitted landmarks against the source's, on each
+//   frame's largest source face (as before the judge).
+// - reconstruction (with a model): held-out faces of A through A's decoder, PSNR and SSIM of the
+//   model crop against the input.
+// The judge only measures: nothing in training, sampling or early stopping reads it.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -29,6 +39,7 @@
 
 #include "engine/core/error.h"
 #include "engine/face/landmarks.h"
+#include "engine/model/face_descriptor.h"
 #include "engine/swap/metrics.h"
 #include "engine/swap/swapper.h"
 
@@ -44,19 +55,38 @@ struct EvalOptions {
   const FaceSwapper* model = nullptr;  // optional, for reconstruction
   int holdout_every = 5;
   int max_reconstruction_faces = 256;
+  int max_real_faces = 200;            // per identity, for the judge's means (spread evenly)
   double min_face_px = 100.0;
   std::filesystem::path landmark_model = face::default_landmark_model_path();
+  std::filesystem::path judge_model = model::default_face_descriptor_manifest();
+};
+
+inline constexpr int kMinHeldOut = 5;
+
+// The judge's numbers for the faces swapped from one identity (or all of them).
+struct JudgedFaces {
+  static constexpr double kNone = std::numeric_limits<double>::quiet_NaN();
+  std::int64_t faces = 0;             // swapped faces judged
+  double transfer = kNone;            // share nearer the target's mean than the source's, [0, 1]
+  double distance_to_target = kNone;  // mean descriptor distance of the output to the target's mean
+  double distance_to_source = kNone;  // ... and to the source identity's mean
+  std::int64_t detectable = 0;        // of `faces`, those the detector finds in the source frame
+  double faces_found = kNone;         // share of those it still finds in the output, [0, 1]
+  double detail = kNone;              // output / source fine detail over the inner face
 };
 
 struct EvalReport {
   static constexpr double kNone = std::numeric_limits<double>::quiet_NaN();
   std::int64_t frames = 0;                  // output frames read
   std::int64_t frames_compared = 0;         // a face in both source and output
-  std::int64_t classifier_train_faces = 0;
-  std::int64_t classifier_held_out_faces = 0;
-  double classifier_accuracy = kNone;       // on held-out real faces, [0, 1]
-  std::int64_t identity_faces = 0;          // output faces whose source is the other identity
-  double identity_transfer = kNone;         // share of those recognised as the target, [0, 1]
+  // The judge on real faces.
+  std::array<std::int64_t, 2> real_faces{};  // per identity, descriptors averaged into its mean
+  bool means_from_held_out = false;          // those were faces the trainer held out
+  double judge_accuracy = kNone;             // leave-one-out nearest-mean accuracy on them, [0, 1]
+  double real_spread = kNone;                // their mean distance to their own identity's mean
+  // Swapped faces: per source identity (from A, from B) and overall.
+  std::array<JudgedFaces, 2> from{};
+  JudgedFaces overall;
   double expression_error = kNone;          // mean NME
   double jitter_output = kNone;             // mean frame-to-frame motion / IOD
   double jitter_source = kNone;
@@ -64,20 +94,16 @@ struct EvalReport {
   std::int64_t reconstruction_faces = 0;
   double reconstruction_psnr = kNone;       // dB
   double reconstruction_ssim = kNone;
+  double seconds = 0.0;                     // wall time of the whole evaluation
 };
 
 struct EvalCallbacks {
   std::function<void(std::int64_t frames_done)> on_progress;
 };
 
-// The identity classifier of the metrics, trained on the faces of two face sets that are not
-// held out (index % holdout_every == holdout_every - 1). Errors: FaceSet::load's,
-// kInvalidArgument for a set without readable faces.
-Result<IdentityClassifier> classifier_from_face_sets(const std::filesystem::path& faces_a,
-                                                     const std::filesystem::path& faces_b, int holdout_every = 5);
-
-// Errors: the videos' (kNotFound, kUnsupported), the face sets' (FaceSet::load), the model's,
-// kInvalidArgument (target not 0 or 1, a face set without faces).
+// Errors: the videos' (kNotFound, kUnsupported), the face sets' (FaceSet::load), the judge's
+// (IdentityJudge::load: a missing or damaged model names tools/setup), the model's,
+// kInvalidArgument (target not 0, 1 or -1, a face set without faces).
 Result<EvalReport> evaluate_clip(const EvalOptions& options, const EvalCallbacks& callbacks = {});
 
 }  // namespace mirage::swap

@@ -23,4 +23,13 @@ cv::Mat read_model_face(std::span<const float> rgb, int index, int side);
 // Mask `index` of an N x r x r batch as a CV_32FC1 image (values clamped to [0, 1]).
 cv::Mat read_model_mask(std::span<const float> mask, int index, int side);
 
+// The face descriptor network's input (engine/model/face_descriptor.h) exactly as face-api's
+// NetInput.toBatchTensor(150, true) makes it from the box of an 8-bit BGR image: the box cut out,
+// padded to a square with black (the odd pixel at the start, the rest at the end of the short
+// side: round(d / 2) after, d - round(d / 2) before), resized to side x side by TensorFlow's
+// bilinear rule without half-pixel centres (source = destination * in / out, the next pixel
+// clamped at the edge), RGB floats in [0, 255]. `box` must lie inside the image and not be empty;
+// `out` must hold side*side*3.
+void write_descriptor_input(const cv::Mat& image_bgr8, const cv::Rect& box, int side, std::span<float> out);
+
 }  // namespace mirage::swap

@@ -1,17 +1,13 @@
-// Quality numbers for swapped clips: image similarity, landmark fidelity and jitter, and an
-// identity classifier trained on real faces. What `mirage eval` reports.
+// Quality numbers for swapped clips: image similarity, landmark fidelity and jitter (what
+// `mirage eval` reports besides the face-recognition judge of swap/identity_judge.h).
 //
 //   double p = swap::psnr(a, b);                     // dB, 8-bit images of one size and type
 //   double s = swap::ssim(a, b);                     // [-1, 1], 1 = identical
 //   double e = swap::landmark_error(out, src);       // mean point distance / inter-ocular distance
-//   auto classifier = swap::IdentityClassifier::train({faces_a, faces_b});   // aligned BGR faces
-//   int who = classifier->predict(aligned_face);
 //
-// Pure functions are thread-safe; an IdentityClassifier is read-only after train() and its
-// predict() may run on several threads.
+// Pure functions, thread-safe.
 #pragma once
 
-#include <memory>
 #include <optional>
 #include <vector>
 
@@ -38,21 +34,5 @@ double landmark_jitter(const std::vector<std::optional<face::Landmarks>>& track)
 // Mean |(a_t - a_{t-1}) - (b_t - b_{t-1})| / IOD: motion of a that b does not have.
 double excess_jitter(const std::vector<std::optional<face::Landmarks>>& a,
                      const std::vector<std::optional<face::Landmarks>>& b);
-
-// LBPH (OpenCV face module, radius 1, 8 neighbours, 8x8 grid) on grey 64x64 versions of
-// aligned faces; labels are the indices of the groups given to train().
-class IdentityClassifier {
- public:
-  // groups[i]: aligned faces (8-bit BGR, any size) of identity i. kInvalidArgument when a
-  // group is empty or there are fewer than 2.
-  static Result<IdentityClassifier> train(const std::vector<std::vector<cv::Mat>>& groups);
-  int predict(const cv::Mat& aligned_face) const;
-  // Share of faces predicted as their group index, in [0, 1].
-  double accuracy(const std::vector<std::vector<cv::Mat>>& groups) const;
-
- private:
-  struct Model;
-  std::shared_ptr<const Model> model_;
-};
 
 }  // namespace mirage::swap

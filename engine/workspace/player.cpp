@@ -19,7 +19,7 @@
 #include "engine/face/tracking.h"
 #include "engine/media/frame_source.h"
 #include "engine/model/runtime.h"
-#include "engine/swap/evaluate.h"
+#include "engine/swap/identity_classifier.h"
 #include "engine/swap/frame_compositor.h"
 #include "engine/swap/model_swapper.h"
 #include "engine/swap/swapper.h"

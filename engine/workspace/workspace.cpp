@@ -14,7 +14,7 @@
 #include "engine/model/runtime.h"
 #include "engine/model/weight_snapshot.h"
 #include "engine/swap/convert.h"
-#include "engine/swap/evaluate.h"
+#include "engine/swap/identity_classifier.h"
 #include "engine/swap/model_swapper.h"
 #include "engine/train/face_set_data.h"
 #include "engine/train/trainer.h"

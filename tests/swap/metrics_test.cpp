@@ -1,4 +1,5 @@
 #include "engine/swap/metrics.h"
+#include "engine/swap/identity_classifier.h"
 
 #include <gtest/gtest.h>
 

@@ -12,7 +12,7 @@
 #include "engine/core/format.h"
 #include "engine/model/runtime.h"
 #include "engine/swap/convert.h"
-#include "engine/swap/evaluate.h"
+#include "engine/swap/identity_classifier.h"
 #include "engine/swap/model_swapper.h"
 #include "tools/mirage/commands.h"
 #include "tools/mirage/compositing_flags.h"

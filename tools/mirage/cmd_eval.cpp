@@ -1,4 +1,5 @@
-// `mirage eval`: quality numbers of a converted clip against its source (table or --json).
+// `mirage eval`: quality numbers of a converted clip against its source, judged by a pretrained
+// face-recognition network (table or --json).
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -18,40 +19,72 @@ namespace fs = std::filesystem;
 
 Json number(double v) { return std::isnan(v) ? Json(nullptr) : Json(v); }
 
+Json judged_json(const swap::JudgedFaces& j) {
+  return Json{{"faces", j.faces},
+              {"identity_transfer", number(j.transfer)},
+              {"distance_to_target", number(j.distance_to_target)},
+              {"distance_to_source", number(j.distance_to_source)},
+              {"detectable_faces", j.detectable},
+              {"faces_found", number(j.faces_found)},
+              {"detail", number(j.detail)}};
+}
+
 Json eval_json(const swap::EvalReport& r) {
   return Json{{"frames", r.frames},
               {"frames_compared", r.frames_compared},
-              {"classifier", {{"train_faces", r.classifier_train_faces}, {"held_out_faces", r.classifier_held_out_faces},
-                              {"held_out_accuracy", number(r.classifier_accuracy)}}},
-              {"identity_transfer", {{"faces", r.identity_faces}, {"share", number(r.identity_transfer)}}},
+              {"judge", {{"model", "face-api 1.7.15 face recognition (dlib ResNet, 128-d)"},
+                         {"real_faces", {{"a", r.real_faces[0]}, {"b", r.real_faces[1]}}},
+                         {"means_from_held_out", r.means_from_held_out},
+                         {"held_out_accuracy", number(r.judge_accuracy)},
+                         {"real_spread", number(r.real_spread)}}},
+              {"overall", judged_json(r.overall)},
+              {"a_to_b", judged_json(r.from[0])},
+              {"b_to_a", judged_json(r.from[1])},
               {"expression_nme", number(r.expression_error)},
               {"jitter", {{"output", number(r.jitter_output)}, {"source", number(r.jitter_source)},
                           {"excess", number(r.jitter_excess)}}},
               {"reconstruction", {{"faces", r.reconstruction_faces}, {"psnr_db", number(r.reconstruction_psnr)},
-                                  {"ssim", number(r.reconstruction_ssim)}}}};
+                                  {"ssim", number(r.reconstruction_ssim)}}},
+              {"seconds", r.seconds}};
+}
+
+std::string value(double v, double scale, const char* fmt) {
+  if (std::isnan(v)) return "n/a";
+  char text[64];
+  std::snprintf(text, sizeof text, fmt, v * scale);
+  return text;
+}
+
+void row(const std::string& name, const std::string& v, const std::string& note) {
+  std::printf("  %-30s %10s   %s\n", name.c_str(), v.c_str(), note.c_str());
+}
+
+void print_judged(const char* who, const swap::JudgedFaces& j) {
+  if (j.faces == 0) return;
+  row(format("{}: identity transfer", who), value(j.transfer, 100, "%.1f %%"),
+      format("of {} swapped faces nearer the target than the source", j.faces));
+  row(format("{}: distance to target", who), value(j.distance_to_target, 1, "%.3f"),
+      format("mean descriptor distance (to the source: {})", value(j.distance_to_source, 1, "%.3f")));
+  row(format("{}: faces found", who), value(j.faces_found, 100, "%.1f %%"),
+      format("of {} the detector finds in the source, still found in the output", j.detectable));
+  row(format("{}: detail", who), value(j.detail, 1, "%.3f"), "inner-face Laplacian variance, output / source (1 = as sharp)");
 }
 
 void print_eval_table(const swap::EvalReport& r) {
-  auto value = [](double v, double scale, const char* fmt) {
-    if (std::isnan(v)) return std::string("n/a");
-    char text[64];
-    std::snprintf(text, sizeof text, fmt, v * scale);
-    return std::string(text);
-  };
-  auto row = [](const char* name, const std::string& v, const std::string& note) {
-    std::printf("  %-28s %12s   %s\n", name, v.c_str(), note.c_str());
-  };
-  std::printf("mirage eval: %lld frames, a face in source and output on %lld\n", static_cast<long long>(r.frames),
-              static_cast<long long>(r.frames_compared));
-  row("identity transfer", value(r.identity_transfer, 100, "%.1f %%"),
-      format("of {} output faces recognised as the target (LBPH, held-out accuracy {})", r.identity_faces,
-             value(r.classifier_accuracy, 100, "%.1f %%")));
+  std::printf("mirage eval: %lld frames, a face in source and output on %lld (%.0f s)\n", static_cast<long long>(r.frames),
+              static_cast<long long>(r.frames_compared), r.seconds);
+  row("judge on real faces", value(r.judge_accuracy, 100, "%.1f %%"),
+      format("leave-one-out accuracy on {} + {} {} faces; one person spans {} (face-api ResNet)", r.real_faces[0],
+             r.real_faces[1], r.means_from_held_out ? "held-out" : "(no held-out) face-set", value(r.real_spread, 1, "%.3f")));
+  print_judged("A->B", r.from[0]);
+  print_judged("B->A", r.from[1]);
+  if (r.from[0].faces > 0 && r.from[1].faces > 0) print_judged("all", r.overall);
+  if (r.overall.faces == 0) row("identity transfer", "n/a", "no swapped faces (none of the source's faces is the other identity)");
   row("expression error (NME)", value(r.expression_error, 1, "%.4f"), "mean landmark distance / inter-ocular distance");
   row("jitter, output", value(r.jitter_output, 1, "%.4f"), "frame-to-frame landmark motion / IOD");
   row("jitter, source", value(r.jitter_source, 1, "%.4f"), "");
   row("jitter, excess", value(r.jitter_excess, 1, "%.4f"), "output motion the source does not have");
-  row("reconstruction PSNR (A->A)", value(r.reconstruction_psnr, 1, "%.2f dB"),
-      format("{} held-out faces", r.reconstruction_faces));
+  row("reconstruction PSNR (A->A)", value(r.reconstruction_psnr, 1, "%.2f dB"), format("{} held-out faces", r.reconstruction_faces));
   row("reconstruction SSIM (A->A)", value(r.reconstruction_ssim, 1, "%.4f"), "");
 }
 
@@ -66,6 +99,7 @@ int run_eval(const Args& args) {
   opts.add("--start", "0", "the source time of the clip's first frame (convert --start)");
   opts.add("--device", "auto", "auto, cpu, cuda or cuda:N (reconstruction)");
   opts.flag("--no-model", "skip the reconstruction numbers (no model needed)");
+  opts.add("--judge-model", "", "face-api's face_recognition_model-weights_manifest.json (default: data/face-api, from tools/setup)");
   opts.flag("--json", "print the numbers as JSON on stdout");
   opts.flag("--quiet", "no progress line");
   if (auto s = opts.parse(args); !s) return usage_error(opts, s.error());
@@ -95,6 +129,7 @@ int run_eval(const Args& args) {
   o.faces_b = project / "faces" / "b";
   o.target = to == "both" ? -1 : (to == "a" || to == "A" || to == "0") ? 0 : 1;
   o.source_start_s = *start;
+  if (!opts.get("--judge-model").empty()) o.judge_model = opts.get("--judge-model");
   std::unique_ptr<swap::FaceSwapper> model;
   if (!opts.has("--no-model")) {
     auto loaded = swap::make_model_swapper(project / "model", opts.get("--device"));
