@@ -145,14 +145,16 @@ bool detector_finds(face::FaceDetector& detector, const cv::Mat& frame, const cv
   return false;
 }
 
-// Fine detail at about the face's own resolution (the aligned crop neither up- nor downsamples).
+// Fine detail over the inner face at about the face's own resolution (an aligned crop that
+// neither up- nor downsamples), source and output cut with the source's landmarks.
 std::pair<double, double> detail_pair(const cv::Mat& source, const cv::Mat& output, const face::Landmarks& landmarks) {
   const cv::Matx23d m = face::frame_to_face_matrix(landmarks, kJudgeCrop);
   const double scale = std::sqrt(std::abs(m(0, 0) * m(1, 1) - m(0, 1) * m(1, 0)));
   const int side = std::clamp(static_cast<int>(std::lround(kAlignedSide / std::max(scale, 1e-3))), 64, 512);
-  const face::AlignOptions native{.size = side, .coverage = kAlignedCoverage};
-  return {face::face_blur_score(face::align_face(source, landmarks, native).image),
-          face::face_blur_score(face::align_face(output, landmarks, native).image)};
+  const face::AlignedFace s = face::align_face(source, landmarks, {.size = side, .coverage = kAlignedCoverage});
+  cv::Mat o;
+  cv::warpAffine(output, o, s.frame_to_face, s.image.size(), cv::INTER_LINEAR, cv::BORDER_REPLICATE);
+  return {inner_face_detail(s.image, s.landmarks), inner_face_detail(o, s.landmarks)};
 }
 
 struct Tally {
@@ -313,12 +315,12 @@ Result<EvalReport> evaluate_clip(const EvalOptions& o, const EvalCallbacks& call
   if (!source) return std::unexpected(source.error());
   auto output = media::FrameSource::open(o.output);
   if (!output) return std::unexpected(output.error());
+  auto judge = IdentityJudge::load(o.judge_model);
+  if (!judge) return std::unexpected(judge.error().with_context("the identity judge"));
   auto a = load_real_faces(o.faces_a, o.holdout_every);
   if (!a) return std::unexpected(a.error());
   auto b = load_real_faces(o.faces_b, o.holdout_every);
   if (!b) return std::unexpected(b.error());
-  auto judge = IdentityJudge::load(o.judge_model);
-  if (!judge) return std::unexpected(judge.error().with_context("the identity judge"));
 
   EvalReport report;
   auto means = real_means(*judge, {std::move(*a), std::move(*b)}, o, report);

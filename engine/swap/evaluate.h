@@ -21,9 +21,9 @@
 // - faces found: of the swapped faces on which the detector (HOG, run on the face's surroundings)
 //   finds a face where the tracker put it in the source frame, the share on which it still finds
 //   one there in the output frame.
-// - detail: Laplacian variance over the inner face (face::face_blur_score, at about the face's
-//   own resolution) of the output over that of the source, summed over swapped faces (1.0: as
-//   sharp as the source; a plain H.264 re-encode is ~1.0).
+// - detail: Laplacian variance over the inner face (swap::inner_face_detail: eye corners to eye
+//   corners, brows to lower lip, at about the face's own resolution) of the output over that of
+//   the source, summed over swapped faces (1.0: as sharp as the source).
 // - expression (NME) and jitter: the output's re-fitted landmarks against the source's, on each
 //   frame's largest source face (as before the judge).
 // - reconstruction (with a model): held-out faces of A through A's decoder, PSNR and SSIM of the

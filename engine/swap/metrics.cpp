@@ -96,4 +96,22 @@ double excess_jitter(const std::vector<std::optional<face::Landmarks>>& a,
   return pairs > 0 ? sum / pairs : 0.0;
 }
 
+cv::Rect inner_face(const face::Landmarks& p, cv::Size image) {
+  float top = p[17].y;
+  for (int i = 18; i <= 26; ++i) top = std::min(top, p[i].y);
+  const cv::Rect2f region(cv::Point2f(std::min(p[36].x, p[45].x), top), cv::Point2f(std::max(p[36].x, p[45].x), p[57].y));
+  return cv::Rect(region) & cv::Rect(0, 0, image.width, image.height);
+}
+
+double inner_face_detail(const cv::Mat& image_bgr8, const face::Landmarks& points) {
+  const cv::Rect region = inner_face(points, image_bgr8.size());
+  if (region.width < 3 || region.height < 3) return 0.0;
+  cv::Mat grey, laplacian;
+  cv::cvtColor(image_bgr8(region), grey, cv::COLOR_BGR2GRAY);
+  cv::Laplacian(grey, laplacian, CV_32F);
+  cv::Scalar mean, deviation;
+  cv::meanStdDev(laplacian, mean, deviation);
+  return deviation[0] * deviation[0];
+}
+
 }  // namespace mirage::swap

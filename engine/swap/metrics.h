@@ -35,4 +35,12 @@ double landmark_jitter(const std::vector<std::optional<face::Landmarks>>& track)
 double excess_jitter(const std::vector<std::optional<face::Landmarks>>& a,
                      const std::vector<std::optional<face::Landmarks>>& b);
 
+// The inner face of these landmarks: from the outer eye corners (points 36 and 45) across, from
+// the highest brow point (17-26) to the bottom of the lower lip (57) down; eyes, brows, nose and
+// mouth, where a face's fine detail is and inside any swap's mask. Clipped to the image.
+cv::Rect inner_face(const face::Landmarks& points, cv::Size image);
+// Fine detail: the variance of the Laplacian (3x3, on grey levels) over the inner face, grey
+// levels^2; 0 for an empty region. Compare a face with itself at the same resolution only.
+double inner_face_detail(const cv::Mat& image_bgr8, const face::Landmarks& points);
+
 }  // namespace mirage::swap

@@ -39,6 +39,20 @@ check "an option out of range exits 2" test $? -eq 2
 check "eval of a missing clip exits 1" test $? -eq 1
 check "  with one line" test "$(wc -l <"$work/err")" -eq 1
 
+"$mirage" eval --project "$work/project" --source "$clip" --clip "$clip" --no-model --judge-model "$work/none.json" 2>"$work/err"
+check "eval without the judge's model exits 1" test $? -eq 1
+check "  with one line naming tools/setup" one_line "tools/setup"
+judge=$2/data/face-api
+if [ -s "$judge/face_recognition_model.bin" ]; then
+  mkdir -p "$work/judge"
+  cp "$judge/face_recognition_model-weights_manifest.json" "$work/judge/"
+  head -c 1000000 "$judge/face_recognition_model.bin" >"$work/judge/face_recognition_model.bin"
+  "$mirage" eval --project "$work/project" --source "$clip" --clip "$clip" --no-model \
+    --judge-model "$work/judge/face_recognition_model-weights_manifest.json" 2>"$work/err"
+  check "eval with a truncated judge model exits 1" test $? -eq 1
+  check "  with one line saying so" one_line "truncated.*tools/setup"
+fi
+
 # A tiny model (two steps on generated faces) converts a short clip: 30 frames of Megamind.avi
 # (frame 0 is black) and 6 grey ones, with the source's audio.
 "$mirage" train --project "$work/project" --synthetic 8 --steps 2 --batch 2 --save-every 2 --quiet >/dev/null 2>&1

@@ -32,6 +32,30 @@ TEST(Metrics, SsimIsOneForIdenticalAndLowerForNoise) {
   EXPECT_GT(s, 0.0);
 }
 
+TEST(Metrics, InnerFaceDetailSeesOnlyTheInnerFaceAndDropsWithBlur) {
+  const face::Landmarks points = face::template_in_crop({.size = 256, .coverage = 0.6});
+  const cv::Rect inner = inner_face(points, {256, 256});
+  EXPECT_NEAR(inner.x, points[36].x, 1.0);
+  EXPECT_NEAR(inner.br().x, points[45].x, 1.0);
+  EXPECT_NEAR(inner.br().y, points[57].y, 1.0);
+  EXPECT_LT(inner.y, points[19].y + 1.0f);
+  // Texture inside the inner face, flat grey elsewhere.
+  cv::Mat face(256, 256, CV_8UC3, cv::Scalar::all(128));
+  cv::Mat texture(inner.size(), CV_8UC3);
+  cv::randu(texture, cv::Scalar::all(0), cv::Scalar::all(255));
+  texture.copyTo(face(inner));
+  const double sharp = inner_face_detail(face, points);
+  EXPECT_GT(sharp, 1000.0);
+  cv::Mat blurred = face.clone();
+  cv::GaussianBlur(face(inner), blurred(inner), {0, 0}, 2.0);
+  EXPECT_LT(inner_face_detail(blurred, points), 0.1 * sharp);
+  // Detail outside the inner face does not count.
+  cv::Mat outside(256, 256, CV_8UC3, cv::Scalar::all(128));
+  cv::randu(outside(cv::Rect(0, 0, 256, inner.y)), cv::Scalar::all(0), cv::Scalar::all(255));
+  EXPECT_NEAR(inner_face_detail(outside, points), 0.0, 1e-9);
+  EXPECT_EQ(inner_face_detail(face, face::Landmarks{}), 0.0);  // an empty region
+}
+
 TEST(Metrics, LandmarkErrorAndJitterAreInInterOcularUnits) {
   const face::Landmarks base = face::template_in_crop({.size = 256, .coverage = 0.6});
   const double iod = inter_ocular_distance(base);
