@@ -14,7 +14,9 @@ std::vector<ModelPreset> all_presets() {
       {"lite", 64, {32, 64, 128, 256}, 192, 128, {96, 48, 24}, 32, 2},
       {"original", 64, {128, 256, 512, 1024}, 1024, 512, {256, 128, 64}, 64, 2},
       {"hd", 128, {64, 128, 256, 512, 1024}, 1024, 512, {256, 128, 64, 32}, 64, 2},
+      {"lite-d", 128, {32, 64, 128, 256}, 192, 128, {96, 48, 24}, 32, 2, 2, true},
       {"tiny", 16, {8, 16}, 32, 16, {8}, 8, 2},
+      {"tiny-d", 16, {8, 16}, 32, 16, {8}, 8, 2, 2, true},
   };
 }
 
@@ -24,31 +26,49 @@ Result<ModelPreset> find_preset(std::string_view name) {
   for (ModelPreset& preset : all_presets()) {
     if (preset.name == name) return std::move(preset);
   }
-  return fail(ErrorCode::kInvalidArgument, "unknown model preset '{}' (lite, original or hd)", name);
+  return fail(ErrorCode::kInvalidArgument, "unknown model preset '{}' (lite, lite-d, original or hd)", name);
 }
 
-std::vector<std::string> preset_names() { return {"lite", "original", "hd"}; }
+std::vector<std::string> preset_names() { return {"lite", "lite-d", "original", "hd"}; }
 
-DecoderImpl::DecoderImpl(int in_channels, const std::vector<int>& filters) {
+DecoderImpl::DecoderImpl(int in_channels, const std::vector<int>& filters, bool double_output) {
   upscales_ = register_module("upscales", torch::nn::Sequential());
   int channels = in_channels;
   for (const int f : filters) {
     upscales_->push_back(UpscaleBlock(channels, f));
     channels = f;
   }
-  to_output_ = register_module(
-      "to_output", torch::nn::Conv2d(torch::nn::Conv2dOptions(channels, 4, 5).padding(2)));
+  if (!double_output) {
+    to_output_ = register_module("to_output", torch::nn::Conv2d(torch::nn::Conv2dOptions(channels, 4, 5).padding(2)));
+    return;
+  }
+  to_output_ = register_module("to_output", torch::nn::Conv2d(torch::nn::Conv2dOptions(channels, 4, 1)));
+  head_ = register_module("head", torch::nn::ModuleList());
+  for (int i = 0; i < 3; ++i) head_->push_back(torch::nn::Conv2d(torch::nn::Conv2dOptions(channels, 4, 3).padding(1)));
 }
 
 torch::Tensor DecoderImpl::forward(const torch::Tensor& features) {
-  return torch::sigmoid(to_output_->forward(upscales_->forward(features)));
+  const torch::Tensor x = upscales_->forward(features);
+  if (!head_) return torch::sigmoid(to_output_->forward(x));
+  // DeepFaceLab's -d head: the four maps side by side are the four pixels of each 2x2 output
+  // block (pixel shuffle orders a 16-channel map as 4 output channels x 2 x 2).
+  std::vector<torch::Tensor> parts{to_output_->forward(x)};
+  for (const auto& conv : *head_) parts.push_back(conv->as<torch::nn::Conv2dImpl>()->forward(x));
+  // parts[k] holds, for every output channel c, sub-pixel k: reorder to channel-major (c * 4 + k).
+  const torch::Tensor stacked = torch::stack(parts, 2);  // [N, 4 channels, 4 sub-pixels, h, w]
+  const torch::Tensor merged = stacked.reshape({x.size(0), 16, x.size(2), x.size(3)});
+  return torch::sigmoid(torch::pixel_shuffle(merged, 2));
 }
 
 FaceSwapModelImpl::FaceSwapModelImpl(ModelPreset preset) : preset_(std::move(preset)) {
   const auto levels = static_cast<int>(preset_.encoder_filters.size());
   MIRAGE_CHECK(levels >= 1 && preset_.decoder_filters.size() + 1 == preset_.encoder_filters.size());
-  MIRAGE_CHECK(preset_.resolution % (1 << levels) == 0);
-  bottleneck_side_ = preset_.resolution >> levels;
+  MIRAGE_CHECK(preset_.input_downscale >= 1 && preset_.resolution % preset_.input_downscale == 0);
+  const int encoder_side = preset_.resolution / preset_.input_downscale;
+  MIRAGE_CHECK(encoder_side % (1 << levels) == 0);
+  bottleneck_side_ = encoder_side >> levels;
+  // The decoders reach encoder_side; the -d head doubles it. Their output must be `resolution`.
+  MIRAGE_CHECK(encoder_side * (preset_.double_output ? 2 : 1) == preset_.resolution);
   encoder_ = register_module("encoder", torch::nn::Sequential());
   int channels = 3;
   for (const int f : preset_.encoder_filters) {
@@ -61,12 +81,13 @@ FaceSwapModelImpl::FaceSwapModelImpl(ModelPreset preset) : preset_(std::move(pre
   upscale_ = register_module("upscale", torch::nn::Sequential(UpscaleBlock(channels, preset_.bottleneck_filters)));
   decoders_ = register_module("decoders", torch::nn::ModuleList());
   for (int i = 0; i < preset_.identities; ++i) {
-    decoders_->push_back(Decoder(preset_.bottleneck_filters, preset_.decoder_filters));
+    decoders_->push_back(Decoder(preset_.bottleneck_filters, preset_.decoder_filters, preset_.double_output));
   }
 }
 
 torch::Tensor FaceSwapModelImpl::encode(const torch::Tensor& faces) {
-  const torch::Tensor features = encoder_->forward(faces);
+  const int k = preset_.input_downscale;
+  const torch::Tensor features = encoder_->forward(k > 1 ? torch::avg_pool2d(faces, k, k) : faces);
   const std::int64_t n = features.size(0);
   // Flatten in NCHW order whatever the memory format, so weights do not depend on it.
   torch::Tensor x = dense2_->forward(dense1_->forward(features.contiguous().reshape({n, -1})));
@@ -151,7 +172,7 @@ Result<FaceSwapModel> make_faceswap_model(const ModelPreset& preset) {
 
 double forward_flops_per_face(const ModelPreset& p) {
   double flops = 0;
-  int side = p.resolution;
+  int side = p.resolution / p.input_downscale;
   int channels = 3;
   for (const int f : p.encoder_filters) {
     side /= 2;
@@ -168,7 +189,8 @@ double forward_flops_per_face(const ModelPreset& p) {
     side *= 2;
     channels = f;
   }
-  flops += 2.0 * side * side * 4.0 * channels * 25;
+  // The output convolution: 5x5 to 4 channels, or the -d head (1x1 + three 3x3, 4 channels each).
+  flops += p.double_output ? 2.0 * side * side * 4.0 * channels * (1 + 3 * 9) : 2.0 * side * side * 4.0 * channels * 25;
   return flops;
 }
 

@@ -11,7 +11,11 @@
 //   original  64 px: conv 128-256-512-1024, dense 1024, upscale 512, decoders 256-128-64 (~85 M)
 //   lite      64 px: conv 32-64-128-256, dense 192, upscale 128, decoders 96-48-24 (~5.1 M)
 //   hd       128 px: conv 64-128-256-512-1024, dense 1024, upscale 512, decoders 256-128-64-32
-//   tiny      16 px: for tests only (a few thousand parameters)
+//   lite-d   128 px out at lite's 64 px cost: the encoder sees the face area-downscaled to 64 px,
+//            the decoders are lite's and end in DeepFaceLab's "-d" head (four parallel output
+//            convolutions, one 1x1 and three 3x3, concatenated and rearranged depth-to-space,
+//            2x), so each identity's decoder draws its own 128 px detail (~5.2 M)
+//   tiny      16 px: for tests only (a few thousand parameters); tiny-d its -d form
 // Tensors are float NCHW in either memory format. Like every torch::nn module, a model is used by
 // one thread at a time for training; concurrent no-grad forwards are safe.
 #pragma once
@@ -42,22 +46,27 @@ struct ModelPreset {
   std::vector<int> decoder_filters;  // one upscale each; encoder levels - 1 of them
   int discriminator_filters = 64;    // first layer of the patch discriminator
   int identities = 2;
+  int input_downscale = 1;           // the encoder sees resolution / this (area average)
+  bool double_output = false;        // the decoders end in the 2x depth-to-space head ("-d")
 };
 
 // Errors: kInvalidArgument naming the known presets.
 Result<ModelPreset> find_preset(std::string_view name);
-// "lite", "original", "hd" (the user-facing ones; "tiny" is accepted by find_preset for tests).
+// "lite", "lite-d", "original", "hd" (the user-facing ones; "tiny" and "tiny-d" are accepted by
+// find_preset for tests).
 std::vector<std::string> preset_names();
 
 class DecoderImpl : public torch::nn::Module {
  public:
-  DecoderImpl(int in_channels, const std::vector<int>& filters);
-  // [N, in, r, r] -> [N, 4, r * 2^levels, ...]: channels 0-2 RGB, channel 3 mask, all sigmoid.
+  DecoderImpl(int in_channels, const std::vector<int>& filters, bool double_output = false);
+  // [N, in, r, r] -> [N, 4, r * 2^levels (x2 with double_output), ...]: channels 0-2 RGB,
+  // channel 3 mask, all sigmoid.
   torch::Tensor forward(const torch::Tensor& features);
 
  private:
   torch::nn::Sequential upscales_{nullptr};
-  torch::nn::Conv2d to_output_{nullptr};
+  torch::nn::Conv2d to_output_{nullptr};  // 5x5 to 4 channels; with double_output the 1x1 of the head
+  torch::nn::ModuleList head_{nullptr};   // double_output: the three 3x3 convolutions to 4 channels
 };
 TORCH_MODULE(Decoder);
 
@@ -65,7 +74,8 @@ class FaceSwapModelImpl : public torch::nn::Module {
  public:
   explicit FaceSwapModelImpl(ModelPreset preset);  // preset must come from find_preset()
 
-  // [N, 3, R, R] in [0, 1] -> the shared representation [N, bottleneck_filters, 2s, 2s].
+  // [N, 3, R, R] in [0, 1] -> the shared representation [N, bottleneck_filters, 2s, 2s]
+  // (R: the preset's resolution; the encoder itself runs at R / input_downscale).
   torch::Tensor encode(const torch::Tensor& faces);
   // Decodes with identity `identity` (0 = A, 1 = B): [N, 4, R, R], RGB then mask, in [0, 1].
   torch::Tensor decode(const torch::Tensor& latent, int identity);

@@ -1,5 +1,6 @@
 #include "engine/model/faceswap_model.h"
 
+#include <cmath>
 #include <sstream>
 
 #include <gtest/gtest.h>
@@ -13,8 +14,8 @@ namespace mirage::model {
 namespace {
 
 TEST(FaceSwapModel, PresetsHaveTheDocumentedShapes) {
-  for (const auto& [name, resolution] : {std::pair{"lite", 64}, std::pair{"original", 64},
-                                         std::pair{"hd", 128}, std::pair{"tiny", 16}}) {
+  for (const auto& [name, resolution] : {std::pair{"lite", 64}, std::pair{"original", 64}, std::pair{"hd", 128},
+                                         std::pair{"lite-d", 128}, std::pair{"tiny", 16}, std::pair{"tiny-d", 16}}) {
     const auto preset = find_preset(name);
     ASSERT_TRUE(preset.has_value()) << name;
     EXPECT_EQ(preset->resolution, resolution);
@@ -30,6 +31,65 @@ TEST(FaceSwapModel, LiteIsAboutFiveMillionParameters) {
   const auto count = count_parameters(**lite);
   EXPECT_LT(count, 5'300'000);
   EXPECT_GT(count, 3'000'000);
+}
+
+TEST(FaceSwapModel, LiteDDrawsTwiceTheSideAtAboutLitesCost) {
+  torch::manual_seed(1);
+  auto lite = make_faceswap_model(*find_preset("lite"));
+  auto lite_d = make_faceswap_model(*find_preset("lite-d"));
+  ASSERT_TRUE(lite && lite_d);
+  // Same encoder and decoders; only the output head differs (1x1 + three 3x3 vs one 5x5).
+  EXPECT_NEAR(static_cast<double>(count_parameters(**lite_d)), static_cast<double>(count_parameters(**lite)), 2000.0);
+  const double ratio = forward_flops_per_face(*find_preset("lite-d")) / forward_flops_per_face(*find_preset("lite"));
+  EXPECT_GT(ratio, 0.95);
+  EXPECT_LT(ratio, 1.15);
+  const torch::NoGradGuard no_grad;
+  const torch::Tensor out = (*lite_d)->decode((*lite_d)->encode(torch::rand({2, 3, 128, 128})), 1);
+  EXPECT_EQ(out.sizes(), (std::vector<std::int64_t>{2, 4, 128, 128}));
+}
+
+TEST(FaceSwapModel, DoubleOutputHeadPutsEachConvolutionOnItsOwnSubPixel) {
+  // With zero weights and per-convolution biases, head convolution k (0: the 1x1) paints
+  // sub-pixel k of every 2x2 block (row-major) with its bias, in every output channel.
+  auto model = *make_faceswap_model(*find_preset("tiny-d"));
+  const torch::NoGradGuard no_grad;
+  int k = 0;
+  for (auto& item : model->named_parameters()) {
+    const std::string& name = item.key();
+    torch::Tensor& tensor = item.value();
+    if (name.rfind("decoders.0.", 0) != 0) continue;
+    const bool head = name.find("to_output") != std::string::npos || name.find("head") != std::string::npos;
+    if (!head) continue;
+    if (name.find("weight") != std::string::npos) {
+      tensor.zero_();
+    } else {
+      // to_output comes first, then head.0, head.1, head.2; channel c gets bias (k + 1) * (c + 1) / 10.
+      const int index = name.find("to_output") != std::string::npos ? 0 : 1 + (name[name.find("head.") + 5] - '0');
+      for (int c = 0; c < 4; ++c) tensor[c] = (index + 1) * (c + 1) / 10.0f;
+      ++k;
+    }
+  }
+  EXPECT_EQ(k, 4);
+  const torch::Tensor out = model->decode(model->encode(torch::rand({1, 3, 16, 16})), 0);
+  ASSERT_EQ(out.sizes(), (std::vector<std::int64_t>{1, 4, 16, 16}));
+  for (int c = 0; c < 4; ++c) {
+    for (int sub = 0; sub < 4; ++sub) {
+      const float expected = 1.f / (1.f + std::exp(-(sub + 1) * (c + 1) / 10.0f));
+      EXPECT_NEAR(out[0][c][6 + sub / 2][10 + sub % 2].item<float>(), expected, 1e-6) << "channel " << c << " sub-pixel " << sub;
+    }
+  }
+}
+
+TEST(FaceSwapModel, GradientsReachEveryParameterOfTheDoubleOutputModel) {
+  torch::manual_seed(3);
+  auto model = *make_faceswap_model(*find_preset("tiny-d"));
+  const torch::Tensor faces = torch::rand({2, 3, 16, 16});
+  const torch::Tensor latent = model->encode(faces);
+  (model->decode(latent, 0).mean() + model->decode(latent, 1).mean()).backward();
+  for (const auto& item : model->named_parameters()) {
+    ASSERT_TRUE(item.value().grad().defined()) << item.key();
+    EXPECT_GT(item.value().grad().abs().sum().item<float>(), 0.f) << item.key();
+  }
 }
 
 TEST(FaceSwapModel, OriginalMatchesTheClassicSize) {

@@ -67,6 +67,32 @@ TEST(Trainer, TinyModelOverfitsAFewGeneratedFaces) {
   EXPECT_EQ(s.rejected_steps, 0);
 }
 
+TEST(Trainer, TinyDoubleOutputModelOverfitsAndRoundTrips) {
+  // The -d head (16 px out from an 8 px encoder) learns the faces at full size, and its
+  // checkpoint restores bit for bit.
+  Faces faces;
+  TempDir dir;
+  TrainerOptions o = tiny(150);
+  o.preset = "tiny-d";
+  o.augment = AugmentOptions{};
+  o.augment.warp = false;
+  o.augment.rotation_deg = o.augment.scale = o.augment.shift = o.augment.flip = o.augment.lightness = o.augment.colour = 0;
+  o.weights.ssim = 0;
+  o.model_dir = dir.path();
+  o.save_every = 150;
+  auto trainer = run_to_end(o, faces);
+  const TrainerStats s = trainer->stats();
+  EXPECT_EQ(s.step, 150);
+  EXPECT_LT(s.l1, 0.08);
+  const auto file = dir.path() / model::checkpoint_file_name(150);
+  const auto first = read_file(file);
+  ASSERT_TRUE(first.has_value());
+  run_to_end(o, faces);
+  const auto second = read_file(file);
+  ASSERT_TRUE(second.has_value());
+  EXPECT_TRUE(*first == *second);
+}
+
 TEST(Trainer, RefusesBadInputWithOneLine) {
   Faces faces;
   auto few = std::make_shared<const FaceBank>(synthetic_faces(2, 64, 0));
