@@ -53,14 +53,33 @@ TrainerStats wait_for(const Trainer& trainer, Predicate done) {
   }
 }
 
-TEST(Trainer, TinyModelOverfitsAFewGeneratedFaces) {
-  Faces faces;
-  TrainerOptions o = tiny(150);
+// Plain reconstruction of the same few faces: no augmentation, L1 only.
+TrainerOptions overfit(const std::string& preset, std::int64_t steps) {
+  TrainerOptions o = tiny(steps);
+  o.preset = preset;
   o.augment = AugmentOptions{};
   o.augment.warp = false;
   o.augment.rotation_deg = o.augment.scale = o.augment.shift = o.augment.flip = o.augment.lightness = o.augment.colour = 0;
   o.weights.ssim = 0;
-  auto trainer = run_to_end(o, faces);
+  return o;
+}
+
+// Trains to o.max_steps (o.model_dir set), then "resumes" at the limit: nothing left to train,
+// the restored state is saved again and must be the same file, byte for byte.
+void expect_bit_exact_round_trip(const TrainerOptions& o, const Faces& faces) {
+  run_to_end(o, faces);
+  const auto file = o.model_dir / model::checkpoint_file_name(o.max_steps);
+  const auto first = read_file(file);
+  ASSERT_TRUE(first.has_value());
+  run_to_end(o, faces);
+  const auto second = read_file(file);
+  ASSERT_TRUE(second.has_value());
+  EXPECT_TRUE(*first == *second);
+}
+
+TEST(Trainer, TinyModelOverfitsAFewGeneratedFaces) {
+  Faces faces;
+  auto trainer = run_to_end(overfit("tiny", 150), faces);
   const TrainerStats s = trainer->stats();
   EXPECT_EQ(s.step, 150);
   EXPECT_LT(s.l1, 0.08);  // starts near 0.25 (sigmoid at 0.5 against the faces)
@@ -71,26 +90,14 @@ TEST(Trainer, TinyDoubleOutputModelOverfitsAndRoundTrips) {
   // The -d head (16 px out from an 8 px encoder) learns the faces at full size, and its
   // checkpoint restores bit for bit.
   Faces faces;
-  TempDir dir;
-  TrainerOptions o = tiny(150);
-  o.preset = "tiny-d";
-  o.augment = AugmentOptions{};
-  o.augment.warp = false;
-  o.augment.rotation_deg = o.augment.scale = o.augment.shift = o.augment.flip = o.augment.lightness = o.augment.colour = 0;
-  o.weights.ssim = 0;
-  o.model_dir = dir.path();
-  o.save_every = 150;
-  auto trainer = run_to_end(o, faces);
+  auto trainer = run_to_end(overfit("tiny-d", 150), faces);
   const TrainerStats s = trainer->stats();
   EXPECT_EQ(s.step, 150);
   EXPECT_LT(s.l1, 0.08);
-  const auto file = dir.path() / model::checkpoint_file_name(150);
-  const auto first = read_file(file);
-  ASSERT_TRUE(first.has_value());
-  run_to_end(o, faces);
-  const auto second = read_file(file);
-  ASSERT_TRUE(second.has_value());
-  EXPECT_TRUE(*first == *second);
+  TempDir dir;
+  TrainerOptions o = overfit("tiny-d", 3);
+  o.model_dir = dir.path();
+  expect_bit_exact_round_trip(o, faces);
 }
 
 TEST(Trainer, RefusesBadInputWithOneLine) {
@@ -116,15 +123,7 @@ TEST(Trainer, CheckpointRoundTripIsBitExact) {
   TempDir dir;
   TrainerOptions o = tiny(3);
   o.model_dir = dir.path();
-  run_to_end(o, faces);
-  const auto file = dir.path() / model::checkpoint_file_name(3);
-  const auto first = read_file(file);
-  ASSERT_TRUE(first.has_value());
-  // Resume at the limit: nothing to train, saves the restored state again.
-  run_to_end(o, faces);
-  const auto second = read_file(file);
-  ASSERT_TRUE(second.has_value());
-  EXPECT_TRUE(*first == *second);
+  expect_bit_exact_round_trip(o, faces);
 }
 
 TEST(Trainer, ResumeContinuesExactlyWhereTrainingStopped) {
