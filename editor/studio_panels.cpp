@@ -141,8 +141,8 @@ TrainingActions draw_training_panel(const workspace::TrainingStatus& t,
     ImGui::Text("ETA to step %lld: %s", static_cast<long long>(step_target),
                 clock_text((step_target - t.step) / t.steps_per_second).c_str());
   }
-  float lr = static_cast<float>(t.learning_rate > 0 ? t.learning_rate : 3e-4);
-  if (ImGui::SliderFloat("learning rate", &lr, 1e-6f, 1e-3f, "%.2e", ImGuiSliderFlags_Logarithmic)) {
+  float lr = static_cast<float>(t.learning_rate > 0 ? t.learning_rate : 1e-3);
+  if (ImGui::SliderFloat("learning rate", &lr, 1e-6f, 3e-3f, "%.2e", ImGuiSliderFlags_Logarithmic)) {
     actions.learning_rate = lr;
   }
   bool gan = t.gan, warp = t.warp;

@@ -48,6 +48,10 @@ struct ModelPreset {
   int identities = 2;
   int input_downscale = 1;           // the encoder sees resolution / this (area average)
   bool double_output = false;        // the decoders end in the 2x depth-to-space head ("-d")
+  // The learning rate a run starts from unless told otherwise (engine/train's cosine schedule).
+  // lite and lite-d: 1e-3, measured on the 2-core CPU against 3e-4 (docs/results/swap_quality.md);
+  // the large presets keep 3e-4.
+  double learning_rate = 3e-4;
 };
 
 // Errors: kInvalidArgument naming the known presets.

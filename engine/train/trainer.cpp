@@ -719,7 +719,7 @@ Result<std::unique_ptr<Trainer>> Trainer::create(const TrainerOptions& options,
   s.a = std::move(faces_a);
   s.b = std::move(faces_b);
   s.eval_a = std::move(eval_a);
-  s.base_lr = options.learning_rate;
+  s.base_lr = options.learning_rate >= 0 ? options.learning_rate : preset->learning_rate;
   s.weights = options.weights;
   s.gan = options.gan;
   const bool cuda = s.device.is_cuda();

@@ -54,7 +54,7 @@ struct TrainerOptions {
   std::string device = "auto";       // auto | cpu | cuda | cuda:N
   std::string precision = "auto";    // auto (bf16 where the hardware has it) | fp32 | bf16 | fp16
   bool channels_last = false;        // NHWC weights and batches (measured slower for lite on CPU)
-  double learning_rate = 3e-4;
+  double learning_rate = -1;         // < 0: the preset's (ModelPreset::learning_rate); 0 holds still
   double beta1 = 0.9;
   double beta2 = 0.999;
   std::string schedule = "cosine";   // cosine (warm-up, then down to 10 % at the run's end) | constant

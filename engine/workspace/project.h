@@ -48,7 +48,7 @@ struct PlayerSettings {
 struct TrainSettings {
   std::string preset = "lite";
   int batch = 16;
-  double learning_rate = 3e-4;
+  double learning_rate = 0;  // 0: the preset's
   bool gan = false;
   bool warp = true;
   int save_every = 500;

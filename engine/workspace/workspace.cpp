@@ -129,7 +129,7 @@ Status Workspace::start_training() {
   o.model_dir = project_.model_dir();
   o.batch = settings_.train.batch;
   o.device = options_.device;
-  o.learning_rate = settings_.train.learning_rate;
+  o.learning_rate = settings_.train.learning_rate > 0 ? settings_.train.learning_rate : -1;  // 0: the preset's
   o.gan = settings_.train.gan;
   o.augment.warp = settings_.train.warp;
   o.save_every = settings_.train.save_every;

@@ -20,6 +20,10 @@ TEST(FaceSwapModel, PresetsHaveTheDocumentedShapes) {
     ASSERT_TRUE(preset.has_value()) << name;
     EXPECT_EQ(preset->resolution, resolution);
   }
+  // The small presets start faster (measured: docs/results/swap_quality.md); the large ones as before.
+  EXPECT_DOUBLE_EQ(find_preset("lite")->learning_rate, 1e-3);
+  EXPECT_DOUBLE_EQ(find_preset("lite-d")->learning_rate, 1e-3);
+  EXPECT_DOUBLE_EQ(find_preset("original")->learning_rate, 3e-4);
   EXPECT_FALSE(find_preset("huge").has_value());
   EXPECT_EQ(find_preset("huge").error().code, ErrorCode::kInvalidArgument);
 }

@@ -7,6 +7,7 @@
 
 #include "engine/core/file_io.h"
 #include "engine/model/checkpoint.h"
+#include "engine/model/faceswap_model.h"
 #include "engine/model/inference.h"
 #include "engine/model/weight_snapshot.h"
 #include "tests/core/temp_dir.h"
@@ -98,6 +99,16 @@ TEST(Trainer, TinyDoubleOutputModelOverfitsAndRoundTrips) {
   TrainerOptions o = overfit("tiny-d", 3);
   o.model_dir = dir.path();
   expect_bit_exact_round_trip(o, faces);
+}
+
+TEST(Trainer, WithoutALearningRateTheRunStartsFromThePresets) {
+  Faces faces;
+  TrainerOptions o = tiny(1);
+  o.learning_rate = -1;
+  auto trainer = run_to_end(o, faces);
+  EXPECT_DOUBLE_EQ(trainer->stats().learning_rate, model::find_preset("tiny")->learning_rate);
+  o.learning_rate = 2e-3;
+  EXPECT_DOUBLE_EQ(run_to_end(o, faces)->stats().learning_rate, 2e-3);
 }
 
 TEST(Trainer, RefusesBadInputWithOneLine) {

@@ -119,7 +119,7 @@ int run_train(const Args& args) {
   options.add("--b", "", "face set of identity B (default <project>/faces/b)");
   options.add("--minutes", "0", "stop after this many minutes (0: no limit)");
   options.add("--steps", "0", "stop after this step (0: no limit)");
-  options.add("--lr", "3e-4", "learning rate (cosine schedule over --minutes/--steps)");
+  options.add("--lr", "0", "learning rate (cosine schedule over --minutes/--steps); 0: the preset's (1e-3 for lite and lite-d, 3e-4 for original and hd)");
   options.add("--save-every", "500", "steps between checkpoints");
   options.add("--keep", "3", "checkpoints kept in <project>/model");
   options.add("--preview-every", "200", "steps between previews (<project>/model/preview.png)");
@@ -140,7 +140,7 @@ int run_train(const Args& args) {
   auto trainer_options = common_trainer_options(options);
   const auto minutes = options.get_double("--minutes", 0, 1e7);
   const auto steps = options.get_int("--steps", 0, 1LL << 40);
-  const auto lr = options.get_double("--lr", 1e-8, 1.0);
+  const auto lr = options.get_double("--lr", 0, 1.0);
   const auto save_every = options.get_int("--save-every", 0, 1 << 30);
   const auto keep = options.get_int("--keep", 1, 1000);
   const auto preview_every = options.get_int("--preview-every", 0, 1 << 30);
@@ -162,7 +162,7 @@ int run_train(const Args& args) {
   t.model_dir = project / "model";
   t.max_minutes = *minutes;
   t.max_steps = *steps;
-  t.learning_rate = *lr;
+  t.learning_rate = *lr > 0 ? *lr : -1;  // 0 on the command line: the preset's
   t.save_every = static_cast<int>(*save_every);
   t.keep = static_cast<int>(*keep);
   t.preview_every = static_cast<int>(*preview_every);
