@@ -112,7 +112,8 @@ Result<std::vector<TfjsTensor>> load_tfjs_weights(const fs::path& manifest) {
       auto shard_bytes = read_file(shard);
       if (!shard_bytes) return std::unexpected(shard_bytes.error());
       bytes += *shard_bytes;
-      shard_names += (shard_names.empty() ? "" : "+") + shard.filename().string();
+      if (!shard_names.empty()) shard_names += '+';
+      shard_names += shard.filename().string();
     }
     std::size_t offset = 0;
     for (const Json& w : group["weights"]) {

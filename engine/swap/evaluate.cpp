@@ -323,14 +323,13 @@ Result<EvalReport> evaluate_clip(const EvalOptions& o, const EvalCallbacks& call
   if (!b) return std::unexpected(b.error());
 
   EvalReport report;
-  auto means = real_means(*judge, {std::move(*a), std::move(*b)}, o, report);
+  const std::array<RealFaces, 2> sets{std::move(*a), std::move(*b)};
+  auto means = real_means(*judge, sets, o, report);
   if (!means) return std::unexpected(means.error());
   if (o.model) {
-    // A's faces the trainer held out (all of them when it held out none), reloaded: real_means
-    // took ownership of the sets.
-    auto again = load_real_faces(o.faces_a, o.holdout_every);
-    if (!again) return std::unexpected(again.error());
-    if (auto s = reconstruct(o, again->held_out.empty() ? again->trained : again->held_out, report); !s) return std::unexpected(s.error());
+    // A's faces the trainer held out (all of them when it held out none).
+    const RealFaces& faces_a = sets[0];
+    if (auto s = reconstruct(o, faces_a.held_out.empty() ? faces_a.trained : faces_a.held_out, report); !s) return std::unexpected(s.error());
   }
 
   face::DetectorOptions detector_options;
