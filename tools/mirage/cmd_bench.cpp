@@ -136,6 +136,7 @@ constexpr Benchmark kBenchmarks[] = {
     {"composite", "the CPU and the GPU compositor side by side: ms per frame at 720x528 and 1080p", run_bench_composite},
     {"studio", "the studio's pipeline headless: dropped frames and training speed while the clip plays", run_bench_studio},
     {"convert", "video conversion with a project's model: frames/s end to end and ms per stage", run_bench_convert},
+    {"watermark", "the invisible watermark: PSNR, payload after re-encodes, scaling, greyscale, cuts; false alarms", run_bench_watermark},
 #endif
 };
 

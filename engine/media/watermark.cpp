@@ -1,0 +1,335 @@
+#include "engine/media/watermark.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <numeric>
+#include <random>
+
+#include <opencv2/imgproc.hpp>
+
+namespace mirage::media {
+namespace {
+
+constexpr int kGrid = 128;           // N
+constexpr double kBandLow = 4.0;     // |(u, v)| range of the band
+constexpr double kBandHigh = 40.0;
+constexpr double kStep = 0.4;        // Delta, in whitened projection units
+constexpr double kRingWidth = 2.0;
+constexpr float kRingFloor = 0.5f;   // s_i >= this
+constexpr int kPayloadBits = kWatermarkBits;
+constexpr int kGroups = kPayloadBits;
+constexpr std::uint64_t kKey = 0x4d4952414745310aULL;  // "MIRAGE1\n"
+constexpr std::uint32_t kMarker = 0xA7;
+constexpr std::uint32_t kCrcPolynomial = 0x19DB1;  // the low 20 bits of the polynomial above
+constexpr double kMaskHalf = 4.0;    // grey levels of local contrast where m = 0.5
+constexpr int kMaskWindow = 7;       // canonical pixels
+constexpr int kRefinements = 2;
+
+// The keyed layout of the band, the same for the embedder and the detector.
+struct Layout {
+  std::vector<int> offset;         // row-major index into the N x N DCT
+  std::vector<std::int8_t> chip;   // c_i
+  std::vector<std::uint8_t> group; // the bit it carries
+  std::array<double, kGroups> dither{};  // d_g in [0, 1): the lattice offset, in steps
+  std::vector<std::uint16_t> ring;
+  int rings = 0;
+};
+
+const Layout& layout() {
+  static const Layout l = [] {
+    Layout out;
+    std::vector<std::pair<int, int>> band;  // (offset, ring)
+    for (int v = 0; v < kGrid; ++v) {
+      for (int u = 0; u < kGrid; ++u) {
+        const double r = std::hypot(u, v);
+        if (r < kBandLow || r > kBandHigh) continue;
+        band.emplace_back(v * kGrid + u, static_cast<int>((r - kBandLow) / kRingWidth));
+      }
+    }
+    std::mt19937_64 rng(kKey);
+    for (std::size_t i = band.size() - 1; i > 0; --i) std::swap(band[i], band[rng() % (i + 1)]);
+    for (std::size_t i = 0; i < band.size(); ++i) {
+      out.offset.push_back(band[i].first);
+      out.ring.push_back(static_cast<std::uint16_t>(band[i].second));
+      out.rings = std::max(out.rings, band[i].second + 1);
+      out.chip.push_back((rng() >> 63) != 0 ? 1 : -1);
+      out.group.push_back(static_cast<std::uint8_t>(i % kGroups));
+    }
+    for (double& d : out.dither) d = static_cast<double>(rng() >> 11) / 9007199254740992.0;
+    return out;
+  }();
+  return l;
+}
+
+// CRC-20 (polynomial 0x19DB1 with x^20 implied, initial 0), over the low `bits` bits, most
+// significant first. Any CRC passes a uniformly random word with probability exactly 2^-20.
+std::uint32_t crc20(std::uint64_t value, int bits) {
+  std::uint32_t crc = 0;
+  for (int i = bits - 1; i >= 0; --i) {
+    const std::uint32_t in = static_cast<std::uint32_t>((value >> i) & 1U);
+    const std::uint32_t top = (crc >> 19) & 1U;
+    crc = (crc << 1) & 0xFFFFFU;
+    if ((top ^ in) != 0) crc ^= kCrcPolynomial;
+  }
+  return crc;
+}
+
+// The frame's luma on the canonical grid, float.
+cv::Mat canonical_luma(const cv::Mat& frame) {
+  cv::Mat grey;
+  if (frame.channels() == 3) {
+    cv::cvtColor(frame, grey, cv::COLOR_BGR2GRAY);
+  } else {
+    grey = frame;
+  }
+  cv::Mat small;
+  const bool shrinking = grey.cols >= kGrid && grey.rows >= kGrid;
+  cv::resize(grey, small, {kGrid, kGrid}, 0, 0, shrinking ? cv::INTER_AREA : cv::INTER_LINEAR);
+  cv::Mat f;
+  small.convertTo(f, CV_32F);
+  return f;
+}
+
+// s_i per ring of the band.
+std::vector<float> ring_rms(const cv::Mat& spectrum) {
+  const Layout& l = layout();
+  std::vector<double> sum(static_cast<std::size_t>(l.rings), 0.0);
+  std::vector<int> count(static_cast<std::size_t>(l.rings), 0);
+  const float* x = spectrum.ptr<float>();
+  for (std::size_t i = 0; i < l.offset.size(); ++i) {
+    const double v = x[l.offset[i]];
+    sum[l.ring[i]] += v * v;
+    ++count[l.ring[i]];
+  }
+  std::vector<float> s(sum.size());
+  for (std::size_t k = 0; k < s.size(); ++k) {
+    s[k] = std::max(kRingFloor, static_cast<float>(std::sqrt(sum[k] / std::max(1, count[k]))));
+  }
+  return s;
+}
+
+bool usable(const cv::Mat& frame) {
+  return !frame.empty() && frame.depth() == CV_8U && (frame.channels() == 1 || frame.channels() == 3) &&
+         frame.cols >= 16 && frame.rows >= 16;
+}
+
+// Group means of c_i Y_i / s_i.
+std::array<double, kGroups> group_correlation(const float* y, const std::vector<float>& s) {
+  const Layout& l = layout();
+  std::array<double, kGroups> sum{};
+  std::array<int, kGroups> count{};
+  for (std::size_t i = 0; i < l.offset.size(); ++i) {
+    sum[l.group[i]] += l.chip[i] * y[l.offset[i]] / s[l.ring[i]];
+    ++count[l.group[i]];
+  }
+  for (int g = 0; g < kGroups; ++g) sum[g] /= std::max(1, count[g]);
+  return sum;
+}
+
+
+}  // namespace
+
+WatermarkWord encode_payload(const WatermarkPayload& p) {
+  std::uint64_t data = kMarker;
+  data = (data << 4) | (static_cast<std::uint64_t>(p.version) & 0xF);
+  data = (data << 16) | p.day;
+  data = (data << 24) | (p.model & 0xFFFFFF);
+  const std::uint32_t crc = crc20(data, 52);
+  WatermarkWord word;
+  for (int i = 0; i < 52; ++i) word[kWatermarkBits - 1 - i] = ((data >> (51 - i)) & 1U) != 0;
+  for (int i = 0; i < 20; ++i) word[19 - i] = ((crc >> (19 - i)) & 1U) != 0;
+  return word;
+}
+
+std::optional<WatermarkPayload> decode_payload(const WatermarkWord& word) {
+  std::uint64_t data = 0;
+  std::uint32_t crc = 0;
+  for (int i = 0; i < 52; ++i) data = (data << 1) | (word[kWatermarkBits - 1 - i] ? 1U : 0U);
+  for (int i = 0; i < 20; ++i) crc = (crc << 1) | (word[19 - i] ? 1U : 0U);
+  if (crc20(data, 52) != crc) return std::nullopt;
+  if ((data >> 44) != kMarker) return std::nullopt;
+  WatermarkPayload p;
+  p.version = static_cast<int>((data >> 40) & 0xF);
+  if (p.version != kWatermarkVersion) return std::nullopt;
+  p.day = static_cast<std::uint16_t>((data >> 24) & 0xFFFF);
+  p.model = static_cast<std::uint32_t>(data & 0xFFFFFF);
+  return p;
+}
+
+std::uint16_t watermark_day(std::chrono::system_clock::time_point when) {
+  using namespace std::chrono;
+  const auto days = floor<std::chrono::days>(when) - sys_days{year{2024} / January / 1};
+  return static_cast<std::uint16_t>(std::clamp<long long>(days.count(), 0, 0xFFFF));
+}
+
+std::string watermark_date(std::uint16_t day) {
+  using namespace std::chrono;
+  const year_month_day ymd{sys_days{year{2024} / January / 1} + std::chrono::days{day}};
+  char text[16];
+  std::snprintf(text, sizeof text, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+  return text;
+}
+
+std::uint32_t model_tag(std::string_view sha256_hex) {
+  if (sha256_hex.size() < 6) return 0;
+  std::uint32_t tag = 0;
+  for (char c : sha256_hex.substr(0, 6)) {
+    int v = -1;
+    if (c >= '0' && c <= '9') v = c - '0';
+    if (c >= 'a' && c <= 'f') v = c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') v = c - 'A' + 10;
+    if (v < 0) return 0;
+    tag = (tag << 4) | static_cast<std::uint32_t>(v);
+  }
+  return tag;
+}
+
+std::string model_tag_hex(std::uint32_t tag) {
+  char text[8];
+  std::snprintf(text, sizeof text, "%06x", tag & 0xFFFFFF);
+  return text;
+}
+
+double watermark_payload_false_alarm() { return std::ldexp(1.0, -32); }  // marker 8 + version 4 + CRC 20
+
+WatermarkEmbedder::WatermarkEmbedder(const WatermarkPayload& payload, const WatermarkStrength& strength)
+    : strength_(strength) {
+  const WatermarkWord word = encode_payload(payload);
+  target_.resize(kGroups);
+  for (int g = 0; g < kGroups; ++g) target_[g] = word[kWatermarkBits - 1 - g] ? 1.0f : 0.0f;
+}
+
+namespace {
+
+// The point nearest p of bit b's lattice: Delta (Z + d_g + b / 2).
+double lattice_point(double p, int g, float bit) {
+  const double offset = (layout().dither[g] + 0.5 * bit) * kStep;
+  return std::round((p - offset) / kStep) * kStep + offset;
+}
+
+// Soft decision for bit 1 over bit 0: distance to bit 0's lattice minus distance to bit 1's, in
+// [-Delta / 2, Delta / 2].
+double soft_bit(double p, int g) {
+  return std::abs(p - lattice_point(p, g, 0.0f)) - std::abs(p - lattice_point(p, g, 1.0f));
+}
+
+}  // namespace
+
+void WatermarkEmbedder::embed(cv::Mat& frame) const {
+  if (!usable(frame)) return;
+  const Layout& l = layout();
+  const cv::Mat host = canonical_luma(frame);
+  cv::Mat x;
+  cv::dct(host, x);
+  const std::vector<float> s = ring_rms(x);
+
+  // m(x): local contrast
+  cv::Mat mean, mean_sq;
+  cv::blur(host, mean, {kMaskWindow, kMaskWindow});
+  cv::blur(host.mul(host), mean_sq, {kMaskWindow, kMaskWindow});
+  cv::Mat sigma;
+  cv::sqrt(cv::max(mean_sq - mean.mul(mean), 0.0), sigma);
+  cv::Mat mask = sigma / (sigma + kMaskHalf);
+  const double mask_mean = std::max(0.05, cv::mean(mask)[0]);
+
+  // Goal per group: the nearest point of its bit's lattice.
+  const std::array<double, kGroups> host_corr = group_correlation(x.ptr<float>(), s);
+  std::array<double, kGroups> goal{};
+  for (int g = 0; g < kGroups; ++g) goal[g] = lattice_point(host_corr[g], g, target_[g]);
+
+  // Shape w_i = 1 / s_i (the least energy for a given change of the whitened projection), scaled
+  // per group so that its whitened correlation is 1.
+  std::vector<float> w(s.size());
+  for (std::size_t k = 0; k < s.size(); ++k) w[k] = 1.0f / s[k];
+  std::array<double, kGroups> gain{};
+  std::array<int, kGroups> count{};
+  for (std::size_t i = 0; i < l.offset.size(); ++i) {
+    gain[l.group[i]] += w[l.ring[i]] / s[l.ring[i]];
+    ++count[l.group[i]];
+  }
+  for (int g = 0; g < kGroups; ++g) gain[g] = count[g] / std::max(gain[g], 1e-12);
+
+  cv::Mat d_spec = cv::Mat::zeros(kGrid, kGrid, CV_32F);
+  float* d = d_spec.ptr<float>();
+  for (std::size_t i = 0; i < l.offset.size(); ++i) {
+    const int g = l.group[i];
+    d[l.offset[i]] = l.chip[i] * w[l.ring[i]] * static_cast<float>((goal[g] - host_corr[g]) * gain[g]);
+  }
+  // The channel the detector sees: the delta upsampled onto the frame, then resampled back.
+  const bool shrinking = frame.cols >= kGrid && frame.rows >= kGrid;
+  auto through_frame = [&](const cv::Mat& canonical) {
+    cv::Mat up, back;
+    cv::resize(canonical, up, frame.size(), 0, 0, cv::INTER_LINEAR);
+    cv::resize(up, back, {kGrid, kGrid}, 0, 0, shrinking ? cv::INTER_AREA : cv::INTER_LINEAR);
+    return back;
+  };
+  cv::Mat delta;
+  for (int pass = 0; pass <= kRefinements; ++pass) {
+    cv::idct(d_spec, delta);
+    delta = delta.mul(mask);
+    if (pass == kRefinements) break;
+    cv::Mat achieved;
+    cv::dct(through_frame(delta), achieved);
+    achieved += x;
+    const std::array<double, kGroups> r = group_correlation(achieved.ptr<float>(), s);
+    for (std::size_t i = 0; i < l.offset.size(); ++i) {
+      const int g = l.group[i];
+      d[l.offset[i]] += l.chip[i] * w[l.ring[i]] * static_cast<float>((goal[g] - r[g]) * gain[g] / mask_mean);
+    }
+  }
+  const double rms = std::sqrt(cv::mean(delta.mul(delta))[0]);
+  if (rms > strength_.max_rms) delta *= strength_.max_rms / rms;
+
+  cv::Mat full;
+  cv::resize(delta, full, frame.size(), 0, 0, cv::INTER_LINEAR);
+  if (frame.channels() == 3) {
+    const cv::Mat planes[] = {full, full, full};
+    cv::merge(planes, 3, full);
+  }
+  cv::Mat marked;
+  cv::add(frame, full, marked, cv::noArray(), CV_8U);
+  marked.copyTo(frame);
+}
+
+WatermarkDetector::WatermarkDetector() = default;
+
+void WatermarkDetector::add(const cv::Mat& frame) {
+  if (!usable(frame)) return;
+  cv::Mat x;
+  cv::dct(canonical_luma(frame), x);
+  const std::vector<float> s = ring_rms(x);
+  const std::array<double, kGroups> p = group_correlation(x.ptr<float>(), s);
+  for (int g = 0; g < kGroups; ++g) per_frame_.push_back(soft_bit(p[g], g));
+  ++frames_;
+}
+
+WatermarkReading WatermarkDetector::reading() const {
+  WatermarkReading r;
+  r.frames = frames_;
+  if (frames_ == 0) return r;
+  r.weakest_bit_t = 1e30;
+  double agreement = 0;
+  for (int g = 0; g < kGroups; ++g) {
+    double mean = 0, sq = 0;
+    for (int f = 0; f < frames_; ++f) mean += per_frame_[static_cast<std::size_t>(f) * kGroups + g];
+    mean /= frames_;
+    for (int f = 0; f < frames_; ++f) {
+      const double d = per_frame_[static_cast<std::size_t>(f) * kGroups + g] - mean;
+      sq += d * d;
+    }
+    r.bits[kWatermarkBits - 1 - g] = mean > 0;
+    const double sd = frames_ > 1 ? std::sqrt(sq / (frames_ - 1)) : 0.0;
+    const double t = sd > 0 ? std::abs(mean) / (sd / std::sqrt(frames_)) : (mean != 0 ? 1e9 : 0.0);
+    r.weakest_bit_t = std::min(r.weakest_bit_t, t);
+    agreement += std::abs(mean) / (kStep / 2);
+  }
+  r.bit_agreement = agreement / kGroups;
+  r.payload = decode_payload(r.bits);
+  r.found = r.payload.has_value();
+  return r;
+}
+
+}  // namespace mirage::media

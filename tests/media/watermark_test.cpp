@@ -1,0 +1,148 @@
+#include "engine/media/watermark.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include <opencv2/imgproc.hpp>
+
+#include "engine/media/frame_source.h"
+#include "engine/media/process.h"
+#include "engine/media/video_writer.h"
+#include "tests/core/temp_dir.h"
+
+namespace mirage::media {
+namespace {
+
+// A textured, moving test picture: blurred noise panning, with a few bright shapes.
+std::vector<cv::Mat> textured_clip(int frames, cv::Size size, unsigned seed) {
+  cv::Mat world(size.height + 64, size.width + 64 + 4 * frames, CV_32FC3);
+  cv::RNG rng(seed);
+  rng.fill(world, cv::RNG::NORMAL, 128, 90);
+  cv::GaussianBlur(world, world, {0, 0}, 2.5);
+  std::vector<cv::Mat> clip;
+  for (int i = 0; i < frames; ++i) {
+    cv::Mat f;
+    world(cv::Rect(4 * i, i % 7, size.width, size.height)).convertTo(f, CV_8U);
+    cv::circle(f, {size.width / 3 + 2 * i, size.height / 2}, size.height / 6, cv::Scalar(230, 220, 210), -1);
+    clip.push_back(f);
+  }
+  return clip;
+}
+
+TEST(WatermarkPayload, RoundTripsAndRejectsEveryOneBitError) {
+  const WatermarkPayload p{.day = 1067, .model = 0xabc123};
+  const WatermarkWord word = encode_payload(p);
+  ASSERT_EQ(decode_payload(word), p);
+  for (int b = 0; b < kWatermarkBits; ++b) EXPECT_FALSE(decode_payload(WatermarkWord(word).flip(b))) << "bit " << b;
+  EXPECT_FALSE(decode_payload(WatermarkWord()));
+  EXPECT_FALSE(decode_payload(WatermarkWord().set()));
+  // another version is not this one's
+  EXPECT_FALSE(decode_payload(encode_payload({.version = 2, .day = 1067, .model = 0xabc123})));
+}
+
+TEST(WatermarkPayload, DaysAndModelTags) {
+  using namespace std::chrono;
+  EXPECT_EQ(watermark_day(sys_days{year{2024} / January / 1}), 0);
+  const std::uint16_t day = watermark_day(sys_days{year{2026} / December / 3} + hours{23});
+  EXPECT_EQ(watermark_date(day), "2026-12-03");
+  EXPECT_EQ(model_tag("3fa2c1deadbeef"), 0x3fa2c1U);
+  EXPECT_EQ(model_tag_hex(0x3fa2c1), "3fa2c1");
+  EXPECT_EQ(model_tag("zz"), 0U);
+}
+
+TEST(WatermarkThresholds, MeetTheFalseAlarmBudget) {
+  EXPECT_DOUBLE_EQ(watermark_payload_false_alarm(), 1.0 / 4294967296.0);
+  EXPECT_LE(watermark_payload_false_alarm(), kWatermarkFalseAlarm);
+}
+
+TEST(Watermark, EmbeddedFramesDecodeAndStayClose) {
+  const WatermarkPayload p{.day = 1067, .model = 0x5a17e5};
+  const WatermarkEmbedder mark(p);
+  WatermarkDetector marked, plain;
+  double worst_psnr = 1e9;
+  for (const cv::Mat& f : textured_clip(24, {320, 240}, 7)) {
+    cv::Mat m = f.clone();
+    mark.embed(m);
+    worst_psnr = std::min(worst_psnr, cv::PSNR(f, m));
+    marked.add(m);
+    plain.add(f);
+  }
+  const WatermarkReading r = marked.reading();
+  EXPECT_EQ(r.frames, 24);
+  EXPECT_TRUE(r.found) << "agreement " << r.bit_agreement;
+  ASSERT_TRUE(r.payload);
+  EXPECT_EQ(*r.payload, p);
+  EXPECT_GE(worst_psnr, 42.0);
+  const WatermarkReading none = plain.reading();
+  EXPECT_FALSE(none.found) << "agreement " << none.bit_agreement;
+}
+
+WatermarkReading detect_file(const std::filesystem::path& path) {
+  auto source = FrameSource::open(path);
+  EXPECT_TRUE(source) << source.error().message;
+  WatermarkDetector detector;
+  while (source) {
+    auto frame = source->next();
+    if (!frame || !*frame) break;
+    detector.add((*frame)->image);
+  }
+  return detector.reading();
+}
+
+void write_clip(const std::filesystem::path& path, const std::vector<cv::Mat>& frames) {
+  auto writer = VideoWriter::open({.output = path, .width = frames[0].cols, .height = frames[0].rows, .fps = 24});
+  ASSERT_TRUE(writer) << writer.error().message;
+  for (const cv::Mat& f : frames) ASSERT_TRUE(writer->write(f));
+  ASSERT_TRUE(writer->finish());
+}
+
+void reencode(const std::filesystem::path& in, const std::filesystem::path& out, std::vector<std::string> filters) {
+  std::vector<std::string> a = {"ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-i", in.string()};
+  a.insert(a.end(), filters.begin(), filters.end());
+  a.insert(a.end(), {"-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", out.string()});
+  auto r = run_program(a);
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_EQ(r->exit_code, 0) << r->output;
+}
+
+// Through real encodes: the clip as written, a crf 23 re-encode scaled to 150 % in greyscale at
+// 12 fps, must decode; the same clip unmarked, and flat and noise clips, must not.
+TEST(Watermark, SurvivesReencodingScalingGreyscaleAndFrameDropsAndNeverFiresOnUnmarkedClips) {
+  if (!ffmpeg_available()) GTEST_SKIP() << "no ffmpeg";
+  const TempDir dir;
+  const WatermarkPayload p{.day = 1067, .model = 0x0ddba1};
+  const WatermarkEmbedder mark(p);
+  std::vector<cv::Mat> plain = textured_clip(48, {320, 240}, 11), marked;
+  for (const cv::Mat& f : plain) {
+    marked.push_back(f.clone());
+    mark.embed(marked.back());
+  }
+  write_clip(dir.path() / "marked.mp4", marked);
+  write_clip(dir.path() / "plain.mp4", plain);
+  reencode(dir.path() / "marked.mp4", dir.path() / "attacked.mp4",
+           {"-vf", "scale=480:360,format=gray,format=yuv420p,fps=12", "-crf", "23"});
+  for (const char* name : {"marked.mp4", "attacked.mp4"}) {
+    const WatermarkReading r = detect_file(dir.path() / name);
+    EXPECT_TRUE(r.found) << name << ": weakest bit t " << r.weakest_bit_t;
+    EXPECT_EQ(r.payload, p) << name;
+  }
+  std::vector<cv::Mat> flat(24, cv::Mat(240, 320, CV_8UC3, cv::Scalar::all(128)));
+  std::vector<cv::Mat> noise;
+  cv::RNG rng(3);
+  for (int i = 0; i < 24; ++i) {
+    noise.emplace_back(240, 320, CV_8UC3);
+    rng.fill(noise.back(), cv::RNG::UNIFORM, 0, 256);
+  }
+  write_clip(dir.path() / "flat.mp4", flat);
+  write_clip(dir.path() / "noise.mp4", noise);
+  for (const char* name : {"plain.mp4", "flat.mp4", "noise.mp4"}) {
+    const WatermarkReading r = detect_file(dir.path() / name);
+    EXPECT_FALSE(r.found) << name;
+    EXPECT_FALSE(r.payload) << name;
+  }
+}
+
+}  // namespace
+}  // namespace mirage::media
