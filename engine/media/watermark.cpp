@@ -13,11 +13,9 @@ namespace mirage::media {
 namespace {
 
 constexpr int kGrid = 128;           // N
-constexpr double kBandLow = 4.0;     // |(u, v)| range of the band
-constexpr double kBandHigh = 40.0;
-constexpr double kStep = 0.4;        // Delta, in whitened projection units
-constexpr double kRingWidth = 2.0;
-constexpr float kRingFloor = 0.5f;   // s_i >= this
+constexpr double kBandLow = 2.0;     // |(u, v)| range of the band
+constexpr double kBandHigh = 24.0;
+constexpr double kStep = 32.0;       // Delta, in DCT units of the canonical grid
 constexpr int kPayloadBits = kWatermarkBits;
 constexpr int kGroups = kPayloadBits;
 constexpr std::uint64_t kKey = 0x4d4952414745310aULL;  // "MIRAGE1\n"
@@ -33,27 +31,23 @@ struct Layout {
   std::vector<std::int8_t> chip;   // c_i
   std::vector<std::uint8_t> group; // the bit it carries
   std::array<double, kGroups> dither{};  // d_g in [0, 1): the lattice offset, in steps
-  std::vector<std::uint16_t> ring;
-  int rings = 0;
 };
 
 const Layout& layout() {
   static const Layout l = [] {
     Layout out;
-    std::vector<std::pair<int, int>> band;  // (offset, ring)
+    std::vector<int> band;  // offsets
     for (int v = 0; v < kGrid; ++v) {
       for (int u = 0; u < kGrid; ++u) {
         const double r = std::hypot(u, v);
         if (r < kBandLow || r > kBandHigh) continue;
-        band.emplace_back(v * kGrid + u, static_cast<int>((r - kBandLow) / kRingWidth));
+        band.push_back(v * kGrid + u);
       }
     }
     std::mt19937_64 rng(kKey);
     for (std::size_t i = band.size() - 1; i > 0; --i) std::swap(band[i], band[rng() % (i + 1)]);
     for (std::size_t i = 0; i < band.size(); ++i) {
-      out.offset.push_back(band[i].first);
-      out.ring.push_back(static_cast<std::uint16_t>(band[i].second));
-      out.rings = std::max(out.rings, band[i].second + 1);
+      out.offset.push_back(band[i]);
       out.chip.push_back((rng() >> 63) != 0 ? 1 : -1);
       out.group.push_back(static_cast<std::uint8_t>(i % kGroups));
     }
@@ -92,36 +86,18 @@ cv::Mat canonical_luma(const cv::Mat& frame) {
   return f;
 }
 
-// s_i per ring of the band.
-std::vector<float> ring_rms(const cv::Mat& spectrum) {
-  const Layout& l = layout();
-  std::vector<double> sum(static_cast<std::size_t>(l.rings), 0.0);
-  std::vector<int> count(static_cast<std::size_t>(l.rings), 0);
-  const float* x = spectrum.ptr<float>();
-  for (std::size_t i = 0; i < l.offset.size(); ++i) {
-    const double v = x[l.offset[i]];
-    sum[l.ring[i]] += v * v;
-    ++count[l.ring[i]];
-  }
-  std::vector<float> s(sum.size());
-  for (std::size_t k = 0; k < s.size(); ++k) {
-    s[k] = std::max(kRingFloor, static_cast<float>(std::sqrt(sum[k] / std::max(1, count[k]))));
-  }
-  return s;
-}
-
 bool usable(const cv::Mat& frame) {
   return !frame.empty() && frame.depth() == CV_8U && (frame.channels() == 1 || frame.channels() == 3) &&
          frame.cols >= 16 && frame.rows >= 16;
 }
 
-// Group means of c_i Y_i / s_i.
-std::array<double, kGroups> group_correlation(const float* y, const std::vector<float>& s) {
+// Group means of c_i Y_i: the projections p_g.
+std::array<double, kGroups> group_correlation(const float* y) {
   const Layout& l = layout();
   std::array<double, kGroups> sum{};
   std::array<int, kGroups> count{};
   for (std::size_t i = 0; i < l.offset.size(); ++i) {
-    sum[l.group[i]] += l.chip[i] * y[l.offset[i]] / s[l.ring[i]];
+    sum[l.group[i]] += l.chip[i] * y[l.offset[i]];
     ++count[l.group[i]];
   }
   for (int g = 0; g < kGroups; ++g) sum[g] /= std::max(1, count[g]);
@@ -224,7 +200,6 @@ void WatermarkEmbedder::embed(cv::Mat& frame) const {
   const cv::Mat host = canonical_luma(frame);
   cv::Mat x;
   cv::dct(host, x);
-  const std::vector<float> s = ring_rms(x);
 
   // m(x): local contrast
   cv::Mat mean, mean_sq;
@@ -232,31 +207,19 @@ void WatermarkEmbedder::embed(cv::Mat& frame) const {
   cv::blur(host.mul(host), mean_sq, {kMaskWindow, kMaskWindow});
   cv::Mat sigma;
   cv::sqrt(cv::max(mean_sq - mean.mul(mean), 0.0), sigma);
-  cv::Mat mask = sigma / (sigma + kMaskHalf);
+  const cv::Mat mask = sigma / (sigma + kMaskHalf);
   const double mask_mean = std::max(0.05, cv::mean(mask)[0]);
 
-  // Goal per group: the nearest point of its bit's lattice.
-  const std::array<double, kGroups> host_corr = group_correlation(x.ptr<float>(), s);
+  // Goal per group: the nearest point of its bit's lattice; the change spread evenly over the
+  // group's coefficients (D_i = c_i (goal_g - p_g) moves p_g by exactly that).
+  const std::array<double, kGroups> p = group_correlation(x.ptr<float>());
   std::array<double, kGroups> goal{};
-  for (int g = 0; g < kGroups; ++g) goal[g] = lattice_point(host_corr[g], g, target_[g]);
-
-  // Shape w_i = 1 / s_i (the least energy for a given change of the whitened projection), scaled
-  // per group so that its whitened correlation is 1.
-  std::vector<float> w(s.size());
-  for (std::size_t k = 0; k < s.size(); ++k) w[k] = 1.0f / s[k];
-  std::array<double, kGroups> gain{};
-  std::array<int, kGroups> count{};
-  for (std::size_t i = 0; i < l.offset.size(); ++i) {
-    gain[l.group[i]] += w[l.ring[i]] / s[l.ring[i]];
-    ++count[l.group[i]];
-  }
-  for (int g = 0; g < kGroups; ++g) gain[g] = count[g] / std::max(gain[g], 1e-12);
-
+  for (int g = 0; g < kGroups; ++g) goal[g] = lattice_point(p[g], g, target_[g]);
   cv::Mat d_spec = cv::Mat::zeros(kGrid, kGrid, CV_32F);
   float* d = d_spec.ptr<float>();
   for (std::size_t i = 0; i < l.offset.size(); ++i) {
     const int g = l.group[i];
-    d[l.offset[i]] = l.chip[i] * w[l.ring[i]] * static_cast<float>((goal[g] - host_corr[g]) * gain[g]);
+    d[l.offset[i]] = l.chip[i] * static_cast<float>(goal[g] - p[g]);
   }
   // The channel the detector sees: the delta upsampled onto the frame, then resampled back.
   const bool shrinking = frame.cols >= kGrid && frame.rows >= kGrid;
@@ -274,10 +237,10 @@ void WatermarkEmbedder::embed(cv::Mat& frame) const {
     cv::Mat achieved;
     cv::dct(through_frame(delta), achieved);
     achieved += x;
-    const std::array<double, kGroups> r = group_correlation(achieved.ptr<float>(), s);
+    const std::array<double, kGroups> r = group_correlation(achieved.ptr<float>());
     for (std::size_t i = 0; i < l.offset.size(); ++i) {
       const int g = l.group[i];
-      d[l.offset[i]] += l.chip[i] * w[l.ring[i]] * static_cast<float>((goal[g] - r[g]) * gain[g] / mask_mean);
+      d[l.offset[i]] += l.chip[i] * static_cast<float>((goal[g] - r[g]) / mask_mean);
     }
   }
   const double rms = std::sqrt(cv::mean(delta.mul(delta))[0]);
@@ -300,8 +263,7 @@ void WatermarkDetector::add(const cv::Mat& frame) {
   if (!usable(frame)) return;
   cv::Mat x;
   cv::dct(canonical_luma(frame), x);
-  const std::vector<float> s = ring_rms(x);
-  const std::array<double, kGroups> p = group_correlation(x.ptr<float>(), s);
+  const std::array<double, kGroups> p = group_correlation(x.ptr<float>());
   for (int g = 0; g < kGroups; ++g) per_frame_.push_back(soft_bit(p[g], g));
   ++frames_;
 }

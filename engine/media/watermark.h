@@ -14,39 +14,38 @@
 // Domain. Each frame's luma Y is resampled (area) to a canonical N x N grid, N = 128, whatever the
 // frame's size or aspect: any rescale of the whole frame maps onto the same grid, so scale needs
 // no search (the grid is the synchronisation; a crop is not handled). X = DCT-II (orthonormal) of
-// that grid. The mark lives in the band B = {(u, v): 4 <= |(u, v)| <= 40}, about 1,240
-// coefficients: 2 to 20 cycles across the frame, what survives H.264 and resampling (measured:
-// wider bands carry codec noise that re-encoding replaces). A fixed key (mt19937_64, seed
-// "MIRAGE1") shuffles B and deals it into 72 interleaved groups, one per bit, with a chip
-// c_i in {-1, +1} each, and draws a dither d_g in [0, 1) per group.
-//
-// Whitening. s_i = the RMS of X over i's ring (|(u, v)| in bins 2 wide), at least 0.5. The host's
-// spectrum falls as 1/f; dividing by s makes each term about unit variance and the projection
-// below independent of the picture's contrast (a gain change, a re-encode's range scaling).
+// that grid. The mark lives in the band B = {(u, v): 2 <= |(u, v)| <= 24}, about 450
+// coefficients: 1 to 12 cycles across the frame, patterns several macroblocks wide that H.264 and
+// resampling keep (measured: above ~20 cycles the coefficients carry codec noise that any
+// re-encode replaces). A fixed key (mt19937_64, seed "MIRAGE1") shuffles B and deals it into 72
+// interleaved groups, one per bit (about 6 coefficients each), with a chip c_i in {-1, +1} each,
+// and draws a dither d_g in [0, 1) per group.
 //
 // Embedding: spread-transform dither modulation (Chen & Wornell's QIM along a spread direction).
-// Per group g the whitened projection is p_g = mean_{i in g} c_i X_i / s_i. Bit b moves p_g to the
-// nearest point of its lattice Delta (Z + d_g + b / 2), Delta = 0.4: a change of at most Delta / 2,
-// whatever the host, so the picture itself never interferes with the bit (plain additive spread
-// spectrum loses to the host here: 72 bits from 2 s of a talking head do not fit under 42 dB).
-// The change is shaped D_i proportional to c_i / s_i (the least energy per unit of projection),
-// multiplied in the picture by a visibility mask m(x) = sigma_7x7(x) / (sigma_7x7(x) + 4), the
-// local contrast (small on flat areas), and refined twice through the channel the detector sees
-// (upsampled to the frame, resampled back) so p_g lands on its lattice point. RMS(d) <= max_rms
-// (1.9 grey levels: PSNR >= 42.6 dB). d is upsampled (linear) to the frame and added to B, G, R
-// alike (luma moves by d, chroma not at all), rounded and saturated.
+// Per group g the projection is p_g = mean_{i in g} c_i X_i. Bit b moves p_g to the nearest point
+// of its lattice Delta (Z + d_g + b / 2), Delta = 32: a change of at most Delta / 2 whatever the
+// picture, so the picture never interferes with the bit (plain additive spread spectrum loses to
+// it here: 72 bits from 2 s of a talking head do not fit under 42 dB that way). The change is
+// spread evenly over the group (D_i = c_i delta_g), multiplied in the picture by a visibility mask
+// m(x) = sigma_7x7(x) / (sigma_7x7(x) + 4), the local contrast in grey levels (small on flat
+// areas), and refined twice through the channel the detector sees (upsampled to the frame,
+// resampled back) so p_g lands on its lattice point. RMS(d) <= max_rms (1.9 grey levels: PSNR >=
+// 42.6 dB). d is upsampled (linear) to the frame and added to B, G, R alike (luma moves by d,
+// chroma not at all), rounded and saturated. Delta is in absolute luma units: a contrast change
+// of the whole clip (not among the attacks measured) moves every lattice and would need a gain
+// estimate first.
 //
 // Detection: per frame and group the soft decision q_g = dist(p_g, lattice 0) - dist(p_g,
 // lattice 1) in [-Delta / 2, Delta / 2]; pooled over frames, bit_g = [sum q_g > 0].
 //
-// False alarms. On a clip without the mark, the key is independent of the picture, so each p_g
+// False alarms. On a clip without the mark the key is independent of the picture, so each p_g
 // sits at a uniformly random place relative to its dithered lattice (exactly so when p_g varies by
-// more than Delta over the key's choices; its spread here is about 1 / sqrt(17) = 0.24 per frame):
-// each decoded bit is a fair coin and the 72 are independent (disjoint chips and dithers). A
-// random word passes the marker (8 bits), the version (4) and the CRC (20) with probability
-// 2^-32 = 2.3e-10 <= 1e-9 per clip; one pooled decision per clip, no search over offsets, scales
-// or windows to multiply it. A picture with no energy in B at all (a flat frame) decodes to the
-// one word its dithers give, which fails the CRC (tested).
+// more than Delta over the key's choices; natural frames' low-frequency projections spread over
+// hundreds of units): each decoded bit is a fair coin and the 72 are independent (disjoint chips
+// and dithers). A random word passes the marker (8 bits), the version (4) and the CRC (20) with
+// probability 2^-32 = 2.3e-10 <= 1e-9 per clip; one pooled decision per clip, no search over
+// offsets, scales or windows to multiply it. A picture with no energy in B (a flat frame) decodes
+// to the one word its dithers give, which fails the CRC (tested).
 #pragma once
 
 #include <bitset>

@@ -238,7 +238,8 @@ Result<WatermarkBenchmark> run_watermark_benchmark(const WatermarkBenchmarkOptio
     const WatermarkReading r = in_memory.reading();
     report.attacks.push_back({.attack = "in memory (not encoded)", .frames = r.frames, .bit_agreement = r.bit_agreement,
                               .weakest_bit_t = r.weakest_bit_t, .found = r.found,
-                              .payload_exact = r.found && r.payload && *r.payload == report.payload});
+                              .payload_exact = r.found && r.payload && *r.payload == report.payload,
+                              .bit_errors = static_cast<int>((r.bits ^ encode_payload(report.payload)).count())});
   }
   for (const Attack& a : attacks) {
     fs::path attacked = marked_path;
@@ -250,7 +251,8 @@ Result<WatermarkBenchmark> run_watermark_benchmark(const WatermarkBenchmarkOptio
     if (!r) return std::unexpected(r.error());
     report.attacks.push_back({.attack = a.name, .frames = r->frames, .bit_agreement = r->bit_agreement,
                               .weakest_bit_t = r->weakest_bit_t, .found = r->found,
-                              .payload_exact = r->found && r->payload && *r->payload == report.payload});
+                              .payload_exact = r->found && r->payload && *r->payload == report.payload,
+                              .bit_errors = static_cast<int>((r->bits ^ encode_payload(report.payload)).count())});
   }
   report.detect_ms = median(detect_ms);
 

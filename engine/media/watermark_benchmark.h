@@ -42,6 +42,7 @@ struct WatermarkAttackRow {
   double weakest_bit_t = 0;
   bool found = false;
   bool payload_exact = false;
+  int bit_errors = 0;    // of the 72 coded bits
 };
 
 struct WatermarkCleanRow {

@@ -39,7 +39,8 @@ int run_bench_watermark(const Args& args) {
     nlohmann::json attacks = nlohmann::json::array(), clean = nlohmann::json::array();
     for (const auto& a : r.attacks) {
       attacks.push_back({{"attack", a.attack}, {"frames", a.frames}, {"bit_agreement", a.bit_agreement},
-                         {"weakest_bit_t", a.weakest_bit_t}, {"found", a.found}, {"payload_exact", a.payload_exact}});
+                         {"weakest_bit_t", a.weakest_bit_t}, {"found", a.found}, {"payload_exact", a.payload_exact},
+                         {"bit_errors", a.bit_errors}});
     }
     for (const auto& c : r.clean) {
       clean.push_back({{"clip", c.clip}, {"frames", c.frames}, {"bit_agreement", c.bit_agreement}, {"found", c.found}});
@@ -59,10 +60,11 @@ int run_bench_watermark(const Args& args) {
               "detect %.2f ms/frame\n", r.psnr_mean_db, r.psnr_min_db, r.embed_ms, r.detect_ms);
   std::printf("  robust (the payload from 2 s after each attack; found: its 32 check bits pass, P <= %.1e):\n",
               media::watermark_payload_false_alarm());
-  std::printf("    %-30s %7s %9s %12s  %s\n", "attack", "frames", "agreement", "weakest bit t", "payload");
+  std::printf("    %-34s %6s %9s %13s %10s  %s\n", "attack", "frames", "agreement", "weakest bit t", "bit errors",
+              "payload");
   for (const auto& a : r.attacks) {
-    std::printf("    %-30s %7d %9.1f %12.2f  %s\n", a.attack.c_str(), a.frames, a.bit_agreement, a.weakest_bit_t,
-                a.payload_exact ? "decoded exactly" : a.found ? "found, payload wrong" : "NOT FOUND");
+    std::printf("    %-34s %6d %9.2f %13.2f %10d  %s\n", a.attack.c_str(), a.frames, a.bit_agreement, a.weakest_bit_t,
+                a.bit_errors, a.payload_exact ? "decoded exactly" : a.found ? "found, payload wrong" : "NOT FOUND");
   }
   std::printf("  never a false alarm (per-clip bound %.0e):\n", media::kWatermarkFalseAlarm);
   std::printf("    %-44s %7s %9s  %s\n", "unmarked clip", "frames", "agreement", "verdict");
