@@ -86,6 +86,14 @@ const CompositeChoice& blend_choice() {
   return choice;
 }
 
+Json composite_options_json(const CompositeOptions& c) {
+  Json j = Json::object();
+  for (const CompositeParam& p : composite_params()) j[std::string(p.key)] = c.*p.field;
+  j[std::string(colour_choice().key)] = std::string(to_string(c.colour));
+  j[std::string(blend_choice().key)] = std::string(to_string(c.blend));
+  return j;
+}
+
 Status validate(const CompositeOptions& options) {
   for (const CompositeParam& p : kParams) {
     const double v = options.*p.field;

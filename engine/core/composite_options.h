@@ -18,6 +18,7 @@
 #include <span>
 #include <string_view>
 
+#include "engine/core/config.h"
 #include "engine/core/error.h"
 
 namespace mirage {
@@ -82,6 +83,10 @@ struct CompositeChoice {
 };
 const CompositeChoice& colour_choice();
 const CompositeChoice& blend_choice();
+
+// Every option as a JSON object keyed by the table's keys (project.json's "composite", the
+// provenance record's settings).
+Json composite_options_json(const CompositeOptions& options);
 
 // kInvalidArgument naming the first option out of its range ("erode must be in [-400, 400] px
 // (got nan)"); NaN and infinities are out of every range.

@@ -4,6 +4,7 @@
 #include <array>
 #include <cctype>
 #include <cmath>
+#include <cstdlib>
 #include <system_error>
 
 #include <opencv2/imgcodecs.hpp>
@@ -146,6 +147,9 @@ FrameSource& FrameSource::operator=(FrameSource&&) noexcept = default;
 FrameSource::~FrameSource() = default;
 
 Result<FrameSource> FrameSource::open(const fs::path& path) {
+  // FFmpeg's own messages ("moov atom not found") would be a second line beside ours; a user who
+  // wants them sets OPENCV_FFMPEG_LOGLEVEL (or OPENCV_FFMPEG_DEBUG) themselves.
+  ::setenv("OPENCV_FFMPEG_LOGLEVEL", "-8", 0);
   std::error_code ec;
   const fs::file_status status = fs::status(path, ec);
   if (ec || !fs::exists(status)) {

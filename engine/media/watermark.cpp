@@ -12,10 +12,10 @@
 namespace mirage::media {
 namespace {
 
-constexpr int kGrid = 128;           // N
+constexpr int kGrid = 64;            // N
 constexpr double kBandLow = 2.0;     // |(u, v)| range of the band
 constexpr double kBandHigh = 24.0;
-constexpr double kStep = 32.0;       // Delta, in DCT units of the canonical grid
+constexpr double kStep = 16.0;       // Delta, in DCT units of the canonical grid
 constexpr int kPayloadBits = kWatermarkBits;
 constexpr int kGroups = kPayloadBits;
 constexpr std::uint64_t kKey = 0x4d4952414745310aULL;  // "MIRAGE1\n"
@@ -80,6 +80,8 @@ cv::Mat canonical_luma(const cv::Mat& frame) {
   }
   cv::Mat small;
   const bool shrinking = grey.cols >= kGrid && grey.rows >= kGrid;
+  // One exact area resize (a cheaper integer pre-reduction depends on the frame's size and cost
+  // a bit after a 50 % downscale: measured).
   cv::resize(grey, small, {kGrid, kGrid}, 0, 0, shrinking ? cv::INTER_AREA : cv::INTER_LINEAR);
   cv::Mat f;
   small.convertTo(f, CV_32F);
@@ -221,21 +223,15 @@ void WatermarkEmbedder::embed(cv::Mat& frame) const {
     const int g = l.group[i];
     d[l.offset[i]] = l.chip[i] * static_cast<float>(goal[g] - p[g]);
   }
-  // The channel the detector sees: the delta upsampled onto the frame, then resampled back.
-  const bool shrinking = frame.cols >= kGrid && frame.rows >= kGrid;
-  auto through_frame = [&](const cv::Mat& canonical) {
-    cv::Mat up, back;
-    cv::resize(canonical, up, frame.size(), 0, 0, cv::INTER_LINEAR);
-    cv::resize(up, back, {kGrid, kGrid}, 0, 0, shrinking ? cv::INTER_AREA : cv::INTER_LINEAR);
-    return back;
-  };
+  // The band (at most 12 cycles across the frame) passes the upsampling onto the frame and the
+  // detector's resampling back essentially unchanged, so the refinement works on the grid.
   cv::Mat delta;
   for (int pass = 0; pass <= kRefinements; ++pass) {
     cv::idct(d_spec, delta);
     delta = delta.mul(mask);
     if (pass == kRefinements) break;
     cv::Mat achieved;
-    cv::dct(through_frame(delta), achieved);
+    cv::dct(delta, achieved);
     achieved += x;
     const std::array<double, kGroups> r = group_correlation(achieved.ptr<float>());
     for (std::size_t i = 0; i < l.offset.size(); ++i) {
@@ -246,15 +242,24 @@ void WatermarkEmbedder::embed(cv::Mat& frame) const {
   const double rms = std::sqrt(cv::mean(delta.mul(delta))[0]);
   if (rms > strength_.max_rms) delta *= strength_.max_rms / rms;
 
+  // Upsample, round to integers once, add to every channel with saturation.
   cv::Mat full;
   cv::resize(delta, full, frame.size(), 0, 0, cv::INTER_LINEAR);
-  if (frame.channels() == 3) {
-    const cv::Mat planes[] = {full, full, full};
-    cv::merge(planes, 3, full);
+  cv::Mat steps;
+  full.convertTo(steps, CV_16S);
+  const int channels = frame.channels();
+  for (int row_index = 0; row_index < frame.rows; ++row_index) {
+    std::uint8_t* row = frame.ptr<std::uint8_t>(row_index);
+    const std::int16_t* add = steps.ptr<std::int16_t>(row_index);
+    for (int column = 0; column < frame.cols; ++column) {
+      const int a = add[column];
+      if (a == 0) continue;
+      for (int c = 0; c < channels; ++c) {
+        std::uint8_t& v = row[column * channels + c];
+        v = static_cast<std::uint8_t>(std::clamp(v + a, 0, 255));
+      }
+    }
   }
-  cv::Mat marked;
-  cv::add(frame, full, marked, cv::noArray(), CV_8U);
-  marked.copyTo(frame);
 }
 
 WatermarkDetector::WatermarkDetector() = default;

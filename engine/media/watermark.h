@@ -11,7 +11,7 @@
 // first 24 bits of the model's SHA-256 (24) | CRC-20 of the 52 bits before (20). The payload
 // proper (marker, version, day, model) is 52 bits.
 //
-// Domain. Each frame's luma Y is resampled (area) to a canonical N x N grid, N = 128, whatever the
+// Domain. Each frame's luma Y is resampled (area) to a canonical N x N grid, N = 64, whatever the
 // frame's size or aspect: any rescale of the whole frame maps onto the same grid, so scale needs
 // no search (the grid is the synchronisation; a crop is not handled). X = DCT-II (orthonormal) of
 // that grid. The mark lives in the band B = {(u, v): 2 <= |(u, v)| <= 24}, about 450
@@ -23,7 +23,7 @@
 //
 // Embedding: spread-transform dither modulation (Chen & Wornell's QIM along a spread direction).
 // Per group g the projection is p_g = mean_{i in g} c_i X_i. Bit b moves p_g to the nearest point
-// of its lattice Delta (Z + d_g + b / 2), Delta = 32: a change of at most Delta / 2 whatever the
+// of its lattice Delta (Z + d_g + b / 2), Delta = 16: a change of at most Delta / 2 whatever the
 // picture, so the picture never interferes with the bit (plain additive spread spectrum loses to
 // it here: 72 bits from 2 s of a talking head do not fit under 42 dB that way). The change is
 // spread evenly over the group (D_i = c_i delta_g), multiplied in the picture by a visibility mask

@@ -1,5 +1,7 @@
 #include "engine/model/inference.h"
 
+#include "engine/core/sha256.h"
+
 #include <mutex>
 
 #include <torch/torch.h>
@@ -17,6 +19,8 @@ struct InferenceModel::State {
   mutable std::mutex mutex;               // guards `model` and `step` (the pointers, not the model)
   std::shared_ptr<FaceSwapModel> model;   // replaced whole by update(); never mutated in place
   std::int64_t step = 0;
+  std::filesystem::path checkpoint;       // the file the weights came from (until update())
+  std::string weights_sha256;             // of `model`, computed on first request
 };
 
 ModelCrop model_crop() { return ModelCrop{}; }
@@ -84,6 +88,7 @@ Result<std::unique_ptr<InferenceModel>> InferenceModel::load(const std::filesyst
   state->preset = *preset;
   state->device = *device;
   state->step = checkpoint->header.step;
+  state->checkpoint = checkpoint->path;
   try {
     torch::NoGradGuard no_grad;
     auto model = std::make_shared<FaceSwapModel>(*preset);
@@ -122,6 +127,28 @@ int InferenceModel::identities() const { return state_->preset.identities; }
 std::int64_t InferenceModel::step() const {
   const std::lock_guard lock(state_->mutex);
   return state_->step;
+}
+
+std::filesystem::path InferenceModel::checkpoint_path() const {
+  const std::lock_guard lock(state_->mutex);
+  return state_->checkpoint;
+}
+
+std::string InferenceModel::weights_sha256() const {
+  const std::lock_guard lock(state_->mutex);
+  if (!state_->weights_sha256.empty()) return state_->weights_sha256;
+  const torch::NoGradGuard no_grad;
+  Sha256 hash;
+  auto add = [&hash](const std::string& name, const torch::Tensor& t) {
+    const torch::Tensor cpu = t.detach().to(torch::kCPU, torch::kFloat32).contiguous();
+    hash.update(name);
+    for (std::int64_t size : cpu.sizes()) hash.update(std::to_string(size) + ",");
+    hash.update(std::span(static_cast<const std::uint8_t*>(cpu.data_ptr()), cpu.numel() * sizeof(float)));
+  };
+  for (const auto& item : (*state_->model)->named_parameters()) add(item.key(), item.value());
+  for (const auto& item : (*state_->model)->named_buffers()) add(item.key(), item.value());
+  state_->weights_sha256 = hash.hex();
+  return state_->weights_sha256;
 }
 
 Result<SwapOutput> InferenceModel::swap(std::span<const float> faces, int count, int to) const {
@@ -172,6 +199,8 @@ Status InferenceModel::update(const WeightSnapshot& snapshot) {
     const std::lock_guard lock(state_->mutex);
     state_->model = std::move(model);
     state_->step = snapshot.step;
+    state_->checkpoint.clear();
+    state_->weights_sha256.clear();
   } catch (const std::exception& exception) {
     return std::unexpected(detail::torch_error(exception, "loading a weight snapshot"));
   }

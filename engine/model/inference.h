@@ -70,6 +70,11 @@ class InferenceModel {
   std::string preset() const;
   int identities() const;   // 2: 0 = A, 1 = B
   std::int64_t step() const;  // the training step of the weights in use
+  // The checkpoint file the weights were loaded from; empty once a snapshot replaced them.
+  std::filesystem::path checkpoint_path() const;
+  // SHA-256 over the weights in use (every parameter and buffer: name, shape, fp32 bytes), the
+  // same for a checkpoint and for the trainer's snapshot of that step. For provenance records.
+  std::string weights_sha256() const;
 
   // faces: `count` aligned crops (the model crop above), NHWC RGB float in [0, 1], resolution()
   // square each: faces.size() == count * R * R * 3. Decodes with identity `to`.

@@ -14,7 +14,10 @@
 #include "engine/face/detect.h"
 #include "engine/face/extract.h"
 #include "engine/face/tracking.h"
+#include "engine/core/composite_options.h"
 #include "engine/media/frame_prefetcher.h"
+#include "engine/media/provenance.h"
+#include "engine/media/watermark.h"
 #include "engine/media/video_writer.h"
 #include "engine/model/runtime.h"
 #include "mirage/build_info.h"
@@ -168,6 +171,20 @@ Status validate(const ConvertOptions& o, const FaceSwapper& model) {
   return ok();
 }
 
+Json settings_json(const ConvertOptions& o, const ConvertSummary& s) {
+  return {{"to", o.to == kSwapBoth ? "both" : o.to == 0 ? "a" : "b"},
+          {"start_s", o.start_s},
+          {"end_s", o.end_s},
+          {"encoder", {{"codec", "libx264"}, {"preset", o.preset}, {"crf", o.crf}}},
+          {"label", o.label},
+          {"watermark", o.watermark},
+          {"compositor", s.compositor},
+          {"composite_px", o.swapper.composite_px},
+          {"learned_mask", o.swapper.learned_mask},
+          {"composite", composite_options_json(o.swapper.composite)},
+          {"frames", s.frames_written}};
+}
+
 }  // namespace
 
 std::string synthetic_tag(const std::string& model_preset) {
@@ -211,6 +228,13 @@ Result<ConvertSummary> convert_video(const ConvertOptions& options, const FaceSw
   writer_options.metadata = {{"comment", tag}, {"description", tag}, {"mirage_synthetic", "1"}};
   std::optional<media::VideoWriter> writer;
   std::unique_ptr<FrameCompositor> compositor;  // chosen at the first frame, once its size is known
+  std::optional<media::WatermarkPayload> payload;
+  std::optional<media::WatermarkEmbedder> watermark;
+  if (options.watermark) {
+    payload = media::WatermarkPayload{.day = media::watermark_day(std::chrono::system_clock::now()),
+                                      .model = media::model_tag(model.weights_sha256())};
+    watermark.emplace(*payload);
+  }
   summary.setup_s = seconds_since(started);
 
   Worker track("track", [&](std::stop_token stop) {
@@ -315,6 +339,11 @@ Result<ConvertSummary> convert_video(const ConvertOptions& options, const FaceSw
     if (options.label) draw_synthetic_label(image);
     summary.stages.composite += seconds_since(t);
     t = Clock::now();
+    if (watermark) {
+      watermark->embed(image);
+      summary.stages.watermark += seconds_since(t);
+      t = Clock::now();
+    }
     if (!writer) {
       writer_options.width = image.cols;
       writer_options.height = image.rows;
@@ -344,6 +373,16 @@ Result<ConvertSummary> convert_video(const ConvertOptions& options, const FaceSw
   const auto t = Clock::now();
   if (auto s = writer->finish(); !s) return std::unexpected(s.error());
   summary.stages.encode += seconds_since(t);
+  if (options.provenance) {
+    media::ProvenanceRecord record{.clip = options.output, .source = options.input, .model_preset = model.preset(),
+                                   .weights_sha256 = model.weights_sha256(), .checkpoint = model.checkpoint_path(),
+                                   .watermark = payload, .settings = settings_json(options, summary)};
+    if (auto s = write_provenance_record(record); !s) {
+      std::error_code ec;
+      fs::remove(options.output, ec);
+      return std::unexpected(s.error().with_context("the provenance record"));
+    }
+  }
   summary.stages.decode = track_times.decode;
   summary.stages.track = track_times.track;
   summary.stages.prepare = track_times.prepare;

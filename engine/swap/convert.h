@@ -44,6 +44,8 @@ struct ConvertOptions {
   SwapperOptions swapper;
   CompositorKind compositor = CompositorKind::kAuto;  // see choose_compositor()
   bool label = true;              // the visible "synthetic" mark
+  bool watermark = true;          // the invisible one (engine/media/watermark.h); off only explicitly
+  bool provenance = true;         // <output>.provenance.json beside the clip (engine/media/provenance.h)
   bool overwrite = false;
   double min_face_px = 100.0;     // as extraction
   int redetect_interval = 6;
@@ -69,6 +71,7 @@ struct ConvertStageSeconds {
   double prepare = 0;    // aligned model inputs and hull masks
   double infer = 0;
   double composite = 0;  // compositor + label
+  double watermark = 0;  // the invisible watermark
   double encode = 0;     // handing frames to ffmpeg (blocks while ffmpeg is behind)
 };
 
@@ -98,7 +101,10 @@ struct ConvertCallbacks {
 
 // Errors: the input's (kNotFound, kUnsupported), the output's (kIo: exists without overwrite,
 // folder missing), kInvalidArgument (options, an identity the model does not have), the
-// model's, ffmpeg's (kIo). No output file exists after an error.
+// model's, ffmpeg's (kIo), the provenance record's (kIo). No output file exists after an error.
+// With watermark on, every frame carries the payload {version, today (UTC), the first 24 bits of
+// model.weights_sha256()}; with provenance on, the record names the clip's, the source's and the
+// checkpoint's SHA-256 and these options.
 Result<ConvertSummary> convert_video(const ConvertOptions& options, const FaceSwapper& model,
                                      const ConvertCallbacks& callbacks = {});
 

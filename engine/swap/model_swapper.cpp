@@ -17,6 +17,8 @@ class ModelSwapper final : public LiveSwapper {
   int resolution() const override { return model_->resolution(); }
   int identities() const override { return model_->identities(); }
   std::string preset() const override { return model_->preset(); }
+  std::string weights_sha256() const override { return model_->weights_sha256(); }
+  std::filesystem::path checkpoint_path() const override { return model_->checkpoint_path(); }
   cv::Matx23d model_to_aligned(int resolution, int aligned_side) const override {
     const std::array<double, 6> m = model::model_to_aligned(resolution, aligned_side);
     return {m[0], m[1], m[2], m[3], m[4], m[5]};

@@ -17,6 +17,7 @@
 // prepare() and composite() are const and thread-safe; the FaceSwapper must outlive the swapper.
 #pragma once
 
+#include <filesystem>
 #include <memory>
 #include <span>
 #include <string>
@@ -52,6 +53,10 @@ class FaceSwapper {
   virtual cv::Matx23d model_to_aligned(int resolution, int aligned_side) const = 0;
   // faces: count * R * R * 3 floats, NHWC RGB in [0, 1]. Errors from the model, one line.
   virtual Result<SwappedFaces> swap(std::span<const float> faces, int count, int to) const = 0;
+  // Provenance: SHA-256 of the weights in use (empty when there are none, as for test models),
+  // and the checkpoint file they came from (empty for a trainer's snapshot).
+  virtual std::string weights_sha256() const { return {}; }
+  virtual std::filesystem::path checkpoint_path() const { return {}; }
 };
 
 struct SwapperOptions {

@@ -11,14 +11,6 @@ namespace fs = std::filesystem;
 
 constexpr std::string_view kModes[] = {"real-time", "every-frame"};
 
-Json composite_json(const CompositeOptions& c) {
-  Json j = Json::object();
-  for (const CompositeParam& p : composite_params()) j[std::string(p.key)] = c.*p.field;
-  j[std::string(colour_choice().key)] = std::string(to_string(c.colour));
-  j[std::string(blend_choice().key)] = std::string(to_string(c.blend));
-  return j;
-}
-
 void read_composite(ConfigReader& reader, CompositeOptions& c) {
   for (const CompositeParam& p : composite_params()) {
     reader.read(format("composite.{}", p.key), c.*p.field, p.min_value, p.max_value);
@@ -64,7 +56,7 @@ Json to_json(const ProjectSettings& s) {
               {"train",
                {{"preset", s.train.preset}, {"batch", s.train.batch}, {"learning_rate", s.train.learning_rate},
                 {"gan", s.train.gan}, {"warp", s.train.warp}, {"save_every", s.train.save_every}}},
-              {"composite", composite_json(s.composite)},
+              {"composite", composite_options_json(s.composite)},
               {"player",
                {{"mode", std::string(to_string(s.player.mode))}, {"loop", s.player.loop},
                 {"to", std::string(to_string(s.player.to))}, {"snapshot_every_steps", s.player.snapshot_every_steps},

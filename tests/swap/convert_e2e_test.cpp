@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -12,6 +13,8 @@
 #include <opencv2/imgproc.hpp>
 #include <opencv2/videoio.hpp>
 
+#include "engine/core/sha256.h"
+#include "engine/media/provenance.h"
 #include "engine/media/video_writer.h"
 #include "engine/swap/convert.h"
 #include "tests/core/temp_dir.h"
@@ -98,7 +101,25 @@ TEST_F(Convert, WritesALabelledClipWithAudioAndPassesFaceLessFramesThrough) {
   EXPECT_EQ(test::ffprobe(out, "-select_streams a:0 -show_entries stream=codec_name"), "aac");
   EXPECT_EQ(test::ffprobe(out, "-show_entries format_tags=comment"), synthetic_tag("test-invert"));
   EXPECT_EQ(test::ffprobe(out, "-show_entries format_tags=mirage_synthetic"), "1");
-  EXPECT_TRUE(only(dir_->path(), {out}));
+  EXPECT_TRUE(only(dir_->path(), {out, media::provenance_path(out)}));
+
+  // The invisible watermark and the provenance record are on by default.
+  auto verdict = media::verify_clip(out);
+  ASSERT_TRUE(verdict) << verdict.error().message;
+  EXPECT_TRUE(verdict->marked);
+  EXPECT_TRUE(verdict->watermark.found) << verdict->line;
+  ASSERT_TRUE(verdict->watermark.payload);
+  EXPECT_EQ(verdict->watermark.payload->day, media::watermark_day(std::chrono::system_clock::now()));
+  EXPECT_EQ(verdict->watermark.payload->model, 0U) << "a stand-in model has no weights to hash";
+  EXPECT_TRUE(verdict->metadata_tag);
+  EXPECT_EQ(verdict->record, media::RecordState::kMatches) << verdict->line;
+  const Json& record = verdict->record_json;
+  EXPECT_EQ(record["source"]["sha256"], *sha256_file(clip_));
+  EXPECT_EQ(record["settings"]["to"], "b");
+  EXPECT_EQ(record["settings"]["label"], false);
+  EXPECT_EQ(record["settings"]["frames"], 42);
+  EXPECT_EQ(record["watermark"]["model_tag"], "000000");
+  EXPECT_TRUE(record["model"]["checkpoint"].is_null());
 
   cv::VideoCapture a(clip_.string()), b(out.string());
   cv::Mat fa, fb;
@@ -114,6 +135,21 @@ TEST_F(Convert, WritesALabelledClipWithAudioAndPassesFaceLessFramesThrough) {
   }
   EXPECT_EQ(unchanged, 7);
   EXPECT_GE(changed, 30);
+  fs::remove(out);
+  fs::remove(media::provenance_path(out));
+}
+
+TEST_F(Convert, WatermarkAndRecordAreOffOnlyWhenAsked) {
+  const fs::path out = dir_->path() / "plain.mp4";
+  InvertingSwapper model;
+  auto summary = convert_video({.input = clip_, .output = out, .watermark = false, .provenance = false}, model);
+  ASSERT_TRUE(summary) << summary.error().message;
+  EXPECT_TRUE(only(dir_->path(), {out}));
+  auto verdict = media::verify_clip(out);
+  ASSERT_TRUE(verdict) << verdict.error().message;
+  EXPECT_FALSE(verdict->watermark.found);
+  EXPECT_TRUE(verdict->metadata_tag) << "the metadata tag stays";
+  EXPECT_TRUE(verdict->marked);
   fs::remove(out);
 }
 
@@ -134,6 +170,7 @@ TEST_F(Convert, LabelIsOnByDefaultAndRangesCut) {
   (void)centre;
   EXPECT_NEAR(std::stod(test::ffprobe(out, "-show_entries format=duration")), 0.5, 0.15);
   fs::remove(out);
+  fs::remove(media::provenance_path(out));
 }
 
 TEST_F(Convert, SwapBothSendsEachFaceToTheOtherIdentity) {
@@ -147,6 +184,7 @@ TEST_F(Convert, SwapBothSendsEachFaceToTheOtherIdentity) {
   cv::Mat fa, fb;
   for (int i = 0; a.read(fa) && b.read(fb); ++i) EXPECT_GT(psnr(fa, fb), 28.0) << "frame " << i;
   fs::remove(out);
+  fs::remove(media::provenance_path(out));
   options.identity_of = nullptr;
   EXPECT_EQ(convert_video(options, model).error().code, ErrorCode::kInvalidArgument);
 }

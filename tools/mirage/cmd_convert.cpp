@@ -10,6 +10,7 @@
 #include "engine/core/composite_options.h"
 #include "engine/core/config.h"
 #include "engine/core/format.h"
+#include "engine/media/provenance.h"
 #include "engine/model/runtime.h"
 #include "engine/swap/convert.h"
 #include "engine/swap/identity_classifier.h"
@@ -50,16 +51,19 @@ Json summary_json(const swap::ConvertOptions& o, const swap::ConvertSummary& s) 
               {"compositor_reason", s.compositor_reason},
               {"stage_ms_per_frame", {{"decode_wait", 1e3 * s.stages.decode / n}, {"track", 1e3 * s.stages.track / n},
                                       {"prepare", 1e3 * s.stages.prepare / n}, {"infer", 1e3 * s.stages.infer / n},
-                                      {"composite", 1e3 * s.stages.composite / n}, {"encode_wait", 1e3 * s.stages.encode / n}}}};
+                                      {"composite", 1e3 * s.stages.composite / n}, {"watermark", 1e3 * s.stages.watermark / n},
+                                      {"encode_wait", 1e3 * s.stages.encode / n}}},
+              {"watermark", o.watermark},
+              {"provenance", o.provenance ? media::provenance_path(o.output).string() : ""}};
 }
 
 // The stage that bounds the pipeline: the busiest thread (track + prepare share one thread).
 std::string limiting_stage(const swap::ConvertSummary& s) {
   const double track_thread = s.stages.track + s.stages.prepare;
-  const double main_thread = s.stages.composite + s.stages.encode;
+  const double main_thread = s.stages.composite + s.stages.watermark + s.stages.encode;
   if (track_thread >= s.stages.infer && track_thread >= main_thread) return "track + prepare (thread 'track')";
   if (s.stages.infer >= main_thread) return "infer (thread 'infer')";
-  return "composite + encode (calling thread; encode time is time blocked on ffmpeg)";
+  return "composite + watermark + encode (calling thread; encode time is time blocked on ffmpeg)";
 }
 
 // The model's CPU threads. Conversion runs its stages on threads of their own, so one model
@@ -86,6 +90,7 @@ int run_convert(const Args& args) {
   opts.add("--crf", "18", "H.264 quality (0..51, lower is better)");
   opts.add("--threads", "1", "CPU threads of the model (0: MIRAGE_THREADS, else every core); the stages already run in parallel");
   opts.flag("--no-label", "do not draw the visible 'synthetic' mark (the metadata tag stays)");
+  opts.flag("--no-watermark", "do not embed the invisible watermark that `mirage verify` reads");
   opts.flag("--overwrite", "replace an existing output");
   opts.flag("--json", "print a machine-readable summary on stdout");
   opts.flag("--quiet", "no progress line");
@@ -130,6 +135,7 @@ int run_convert(const Args& args) {
   o.crf = static_cast<int>(*crf);
   o.swapper = *compositing;
   o.label = !opts.has("--no-label");
+  o.watermark = !opts.has("--no-watermark");
   o.overwrite = opts.has("--overwrite");
   std::error_code ec;
   if (fs::exists(o.output, ec) && !o.overwrite) {
@@ -170,6 +176,8 @@ int run_convert(const Args& args) {
     std::printf("%.1f s, %.1f frames/s (after %.1f s of set-up); compositor %s (%s)\n", summary->elapsed_s,
                 summary->frames_per_second(), summary->setup_s, summary->compositor.c_str(),
                 summary->compositor_reason.c_str());
+    std::printf("labelled synthetic (metadata%s%s); provenance record %s\n", o.label ? ", visible mark" : "",
+                o.watermark ? ", invisible watermark" : "", media::provenance_path(o.output).string().c_str());
   }
   return 0;
 }
@@ -181,6 +189,7 @@ int run_bench_convert(const Args& args) {
   opts.add("--input", "data/Megamind.avi", "the clip to measure on");
   opts.add("--device", "auto", "auto, cpu, cuda or cuda:N");
   opts.add("--threads", "1", "CPU threads of the model (0: MIRAGE_THREADS, else every core)");
+  opts.flag("--no-watermark", "measure without the invisible watermark (to see its cost)");
   opts.flag("--json", "machine-readable output");
   if (auto s = opts.parse(args); !s) return usage_error(opts, s.error());
   if (opts.wants_help()) {
@@ -197,6 +206,8 @@ int run_bench_convert(const Args& args) {
   o.input = opts.get("--input");
   const fs::path temporary = fs::temp_directory_path() / format("mirage-bench-convert-{}.mp4", ::getpid());
   o.output = temporary;
+  o.watermark = !opts.has("--no-watermark");
+  o.provenance = false;
   auto summary = swap::convert_video(o, **model);
   std::error_code ec;
   fs::remove(temporary, ec);
@@ -220,6 +231,7 @@ int run_bench_convert(const Args& args) {
   row("prepare (model input, hull)", s.stages.prepare);
   row("infer", s.stages.infer);
   row("composite + label", s.stages.composite);
+  row(o.watermark ? "watermark" : "watermark (off)", s.stages.watermark);
   row("encode (time blocked on ffmpeg)", s.stages.encode);
   std::printf("  limiting stage: %s\n", limiting_stage(s).c_str());
   return 0;

@@ -23,6 +23,7 @@ int run_bench_studio(const Args& args);     // `mirage bench studio`: live playb
 int run_bench_convert(const Args& args);  // `mirage bench convert`: conversion speed per stage
 int run_train(const Args& args);          // train a project's face-swap model in the background
 int run_bench_train(const Args& args);    // `mirage bench train`: ms/step, samples/s, GFLOP/s
+int run_verify(const Args& args);          // is a clip a Mirage output: metadata, watermark, provenance
 int run_bench_watermark(const Args& args);  // `mirage bench watermark`: invisibility, robustness, false alarms
 
 }  // namespace mirage::cli

@@ -23,6 +23,7 @@ constexpr Command kCommands[] = {
 #if MIRAGE_WITH_FACE
     {"extract", "faces from videos, images or folders into an aligned face set", mirage::cli::run_extract},
     {"sort", "sort a face set by identity, blur, size or yaw; move bad faces aside", mirage::cli::run_sort},
+    {"verify", "is a clip a Mirage output? its metadata, invisible watermark and provenance record", mirage::cli::run_verify},
 #endif
 #if MIRAGE_WITH_SWAP
     {"convert", "swap every face of a video to one identity; a labelled synthetic clip", mirage::cli::run_convert},
