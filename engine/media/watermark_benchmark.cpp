@@ -114,7 +114,8 @@ Status save_look(const fs::path& path, const cv::Mat& unmarked, const cv::Mat& m
   cv::Mat a, b;
   unmarked(area).convertTo(a, CV_32F);
   marked(area).convertTo(b, CV_32F);
-  const cv::Mat difference = b - a;
+  cv::Mat difference;
+  cv::subtract(b, a, difference);
   difference.convertTo(diff, CV_8U, 32.0, 128.0);
   cv::Mat row;
   cv::hconcat(std::vector<cv::Mat>{unmarked(area), marked(area), diff}, row);
