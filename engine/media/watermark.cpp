@@ -4,7 +4,6 @@
 #include <array>
 #include <cmath>
 #include <cstdio>
-#include <numeric>
 #include <random>
 
 #include <opencv2/imgproc.hpp>
@@ -16,8 +15,7 @@ constexpr int kGrid = 64;            // N
 constexpr double kBandLow = 2.0;     // |(u, v)| range of the band
 constexpr double kBandHigh = 24.0;
 constexpr double kStep = 16.0;       // Delta, in DCT units of the canonical grid
-constexpr int kPayloadBits = kWatermarkBits;
-constexpr int kGroups = kPayloadBits;
+constexpr int kGroups = kWatermarkBits;  // one group of coefficients per coded bit
 constexpr std::uint64_t kKey = 0x4d4952414745310aULL;  // "MIRAGE1\n"
 constexpr std::uint32_t kMarker = 0xA7;
 constexpr std::uint32_t kCrcPolynomial = 0x19DB1;  // the low 20 bits of the polynomial above
@@ -31,6 +29,7 @@ struct Layout {
   std::vector<std::int8_t> chip;   // c_i
   std::vector<std::uint8_t> group; // the bit it carries
   std::array<double, kGroups> dither{};  // d_g in [0, 1): the lattice offset, in steps
+  std::array<int, kGroups> group_size{};
 };
 
 const Layout& layout() {
@@ -50,6 +49,7 @@ const Layout& layout() {
       out.offset.push_back(band[i]);
       out.chip.push_back((rng() >> 63) != 0 ? 1 : -1);
       out.group.push_back(static_cast<std::uint8_t>(i % kGroups));
+      ++out.group_size[i % kGroups];
     }
     for (double& d : out.dither) d = static_cast<double>(rng() >> 11) / 9007199254740992.0;
     return out;
@@ -99,12 +99,8 @@ bool usable(const cv::Mat& frame) {
 std::array<double, kGroups> group_correlation(const float* y) {
   const Layout& l = layout();
   std::array<double, kGroups> sum{};
-  std::array<int, kGroups> count{};
-  for (std::size_t i = 0; i < l.offset.size(); ++i) {
-    sum[l.group[i]] += l.chip[i] * y[l.offset[i]];
-    ++count[l.group[i]];
-  }
-  for (int g = 0; g < kGroups; ++g) sum[g] /= std::max(1, count[g]);
+  for (std::size_t i = 0; i < l.offset.size(); ++i) sum[l.group[i]] += l.chip[i] * y[l.offset[i]];
+  for (int g = 0; g < kGroups; ++g) sum[g] /= std::max(1, l.group_size[g]);
   return sum;
 }
 

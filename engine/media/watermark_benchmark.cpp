@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <random>
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -127,12 +126,12 @@ Status save_look(const fs::path& path, const cv::Mat& unmarked, const cv::Mat& m
 Clip generated(const std::string& kind, int seed) {
   Clip clip;
   clip.fps = 25;
-  std::mt19937 rng(static_cast<unsigned>(seed));
+  cv::RNG rng(static_cast<std::uint64_t>(seed));
   for (int i = 0; i < 50; ++i) {
     cv::Mat f(240, 320, CV_8UC3);
     if (kind == "white noise" || kind == "blurred noise") {
       cv::Mat noise(240, 320, CV_32FC3);
-      cv::randn(noise, 128, kind == "white noise" ? 40 : 120);
+      rng.fill(noise, cv::RNG::NORMAL, 128, kind == "white noise" ? 40 : 120);
       if (kind == "blurred noise") cv::GaussianBlur(noise, noise, {0, 0}, 3.0);
       noise.convertTo(f, CV_8U);
     } else if (kind == "flat grey") {
@@ -149,7 +148,6 @@ Clip generated(const std::string& kind, int seed) {
     }
     clip.frames.push_back(f);
   }
-  (void)rng;
   return clip;
 }
 

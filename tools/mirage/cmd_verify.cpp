@@ -16,22 +16,15 @@ int run_verify(const Args& args) {
   opts.add("--seconds", "20", "seconds of the clip read for the watermark (from its start)");
   opts.add("--record", "", "the provenance record (default: CLIP.provenance.json)");
   opts.flag("--json", "details as JSON on stdout");
-  Args rest;
-  std::string clip;
-  for (const std::string& a : args) {
-    if (clip.empty() && !a.empty() && a[0] != '-' && (rest.empty() || rest.back() != "--seconds") &&
-        (rest.empty() || rest.back() != "--record")) {
-      clip = a;
-    } else {
-      rest.push_back(a);
-    }
-  }
-  if (auto s = opts.parse(rest); !s) return usage_error(opts, s.error());
+  if (auto s = opts.parse(args); !s) return usage_error(opts, s.error());
   if (opts.wants_help()) {
     std::printf("usage: mirage verify CLIP [options]\n%s", opts.usage().c_str());
     return 0;
   }
-  if (clip.empty()) return usage_error(opts, {ErrorCode::kInvalidArgument, "which clip? (mirage verify CLIP)"});
+  if (opts.positional().size() != 1) {
+    return usage_error(opts, {ErrorCode::kInvalidArgument, "expected exactly one clip (mirage verify CLIP)"});
+  }
+  const std::string clip = opts.positional().front();
   auto seconds = opts.get_double("--seconds", 0.5, 1e6);
   if (!seconds) return usage_error(opts, seconds.error());
   auto verdict = media::verify_clip(clip, {.max_seconds = *seconds, .record = opts.get("--record")});
