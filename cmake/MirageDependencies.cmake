@@ -21,6 +21,13 @@ add_library(mirage::torch ALIAS mirage_torch)
 target_link_libraries(mirage_torch INTERFACE ${TORCH_LIBRARIES})
 target_include_directories(mirage_torch SYSTEM INTERFACE ${TORCH_INCLUDE_DIRS})
 set(MIRAGE_TORCH_VERSION "${Torch_VERSION}")
+# c10d's Gloo process group (distributed training) includes Gloo's headers, which Debian ships
+# apart from libtorch-dev; the library itself comes with libtorch_cpu.
+find_path(MIRAGE_GLOO_INCLUDE_DIR gloo/config.h HINTS ${TORCH_INCLUDE_DIRS})
+if(NOT MIRAGE_GLOO_INCLUDE_DIR)
+  mirage_missing("the Gloo headers (c10d's collectives for distributed training)" "libgloo-dev")
+endif()
+target_include_directories(mirage_torch SYSTEM INTERFACE ${MIRAGE_GLOO_INCLUDE_DIR})
 
 # nlohmann-json (header only): core's JSON. A LibTorch-only machine can point
 # MIRAGE_JSON_INCLUDE_DIR at a copy of the single folder 'nlohmann/'.

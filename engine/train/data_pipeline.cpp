@@ -225,20 +225,25 @@ void augment_face(const TrainFace& face, const AugmentOptions& options, int reso
 }
 
 TrainBatch make_batch(const FaceBank& a, const FaceBank& b, const AugmentOptions& options,
-                      int count, int resolution, std::uint64_t seed, std::int64_t index) {
-  MIRAGE_CHECK(!a.empty() && !b.empty() && count > 0);
+                      int count, int resolution, std::uint64_t seed, std::int64_t index,
+                      int first_slot) {
+  MIRAGE_CHECK(!a.empty() && !b.empty() && count > 0 && first_slot >= 0);
   TrainBatch batch;
   batch.index = index;
   batch.count = count;
   batch.resolution = resolution;
   allocate(batch.a, count, resolution);
   allocate(batch.b, count, resolution);
-  std::mt19937_64 rng(mix(seed ^ mix(static_cast<std::uint64_t>(index))));
+  const std::uint64_t batch_seed = mix(seed ^ mix(static_cast<std::uint64_t>(index)));
   for (int side = 0; side < 2; ++side) {
     const FaceBank& bank = side == 0 ? a : b;
     IdentityBatch& out = side == 0 ? batch.a : batch.b;
     std::uniform_int_distribution<std::size_t> pick(0, bank.size() - 1);
-    for (int n = 0; n < count; ++n) augment_face(bank[pick(rng)], options, resolution, rng, out, n);
+    for (int n = 0; n < count; ++n) {
+      const auto slot = static_cast<std::uint64_t>(first_slot + n);
+      std::mt19937_64 rng(mix(batch_seed ^ mix((slot << 1) | static_cast<std::uint64_t>(side))));
+      augment_face(bank[pick(rng)], options, resolution, rng, out, n);
+    }
   }
   return batch;
 }
@@ -271,7 +276,7 @@ BatchPrefetcher::BatchPrefetcher(std::shared_ptr<const FaceBank> a, std::shared_
         AugmentOptions augment = options_.augment;
         augment.warp = warp_.load();
         TrainBatch batch = make_batch(*a_, *b_, augment, options_.batch, options_.resolution,
-                                      options_.seed, index);
+                                      options_.seed, index, options_.first_slot);
         if (!queues_[static_cast<std::size_t>(w)]->push(std::move(batch), stop)) return;
       }
     });

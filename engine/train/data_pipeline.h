@@ -7,7 +7,9 @@
 //   while (auto batch = data.next(stop)) train_on(*batch);   // batch->index counts 0, 1, 2, ...
 //
 // Batch k depends only on (seed, k, the faces, the options), never on thread timing, so a resumed
-// run sees exactly the batches an uninterrupted run would have seen.
+// run sees exactly the batches an uninterrupted run would have seen. Each face of a batch has its
+// own random stream, seeded by (seed, k, identity, slot), so a data-parallel rank can build just
+// its slots [first_slot, first_slot + batch) of the batch one process would draw.
 #pragma once
 
 #include <atomic>
@@ -77,9 +79,10 @@ struct TrainBatch {
 void augment_face(const TrainFace& face, const AugmentOptions& options, int resolution,
                   std::mt19937_64& rng, IdentityBatch& out, int slot);
 
-// A batch of `count` random faces from each bank for batch index `index`.
+// Slots [first_slot, first_slot + count) of batch `index`: random faces of each bank, augmented.
 TrainBatch make_batch(const FaceBank& a, const FaceBank& b, const AugmentOptions& options,
-                      int count, int resolution, std::uint64_t seed, std::int64_t index);
+                      int count, int resolution, std::uint64_t seed, std::int64_t index,
+                      int first_slot = 0);
 
 // Unaugmented crops of faces [first, first + count) (for evaluation and previews): warped ==
 // target == the model crop.
@@ -92,6 +95,7 @@ struct PipelineOptions {
   std::uint64_t seed = 1;
   int threads = 1;        // worker threads
   int depth = 3;          // batches each worker keeps ready
+  int first_slot = 0;     // data parallel: rank * batch
 };
 
 class BatchPrefetcher {

@@ -26,6 +26,15 @@
 // in memory too), and a non-finite state is never saved.
 // Checkpoints (engine/model/checkpoint.h) hold model, optimizers, step, options, the seed and
 // Torch's RNG state; batches are a function of (seed, step), so a resumed run continues exactly.
+// Data parallel (options.distributed, engine/train/process_group.h): the ranks meet through
+// c10d's TCPStore, refuse to start unless their options and face sets agree, and start from rank
+// 0's state (its newest checkpoint, broadcast). Before each step one small all-reduce carries
+// rank 0's decisions (stop, pause, the learning rate, loss weights, GAN, warp) to every rank and
+// every rank's speed back; rank r takes faces [r*batch, (r+1)*batch) of each identity of the
+// batch of world_size*batch faces one process would draw; its gradients are averaged in
+// buckets during backward (engine/train/gradient_reducer.h), so the guard and the optimizer see
+// the same numbers everywhere. Rank 0 alone writes checkpoints, the log, previews and
+// snapshots. A lost rank stops the others with stats' failure naming it; rank 0 then saves.
 #pragma once
 
 #include <cstdint>
@@ -40,6 +49,7 @@
 #include "engine/core/error.h"
 #include "engine/model/loss_weights.h"
 #include "engine/train/data_pipeline.h"
+#include "engine/train/distributed.h"
 
 namespace mirage::model {
 struct WeightSnapshot;
@@ -79,6 +89,11 @@ struct TrainerOptions {
   std::int64_t debug_poison_step = -1;  // tests: the loss of this step becomes NaN
   bool debug_poison_weights = false;    // tests: ... and a weight becomes NaN as well
   int timing_skip = 0;               // steps of this run left out of stats().timed_* (warm-up)
+  // Data parallel (world_size > 1): every rank trains on its own shard of each batch of
+  // world_size x batch faces per identity and all-reduces the gradients; see "Data parallel"
+  // above. A group refuses ranks whose options (other than device, threads and the group's own)
+  // or face sets differ.
+  DistributedOptions distributed;
 };
 
 Json to_json(const TrainerOptions& options);
@@ -122,6 +137,11 @@ struct TrainerStats {
   bool finished = false;             // the thread has ended
   std::string precision;             // what the step runs in, e.g. "bf16, fp32 master weights"
   std::string device;
+  int world_size = 1;                // processes training together (1: this one alone)
+  int rank = 0;
+  std::vector<double> rank_steps_per_second;  // every rank's recent speed (data parallel only)
+  double reduce_wait_share = 0;      // share of step time waiting for the gradient all-reduce
+  double gradient_megabytes = 0;     // gradients all-reduced per step (fp32)
 };
 
 // A preview grid: one row per face; columns A, A->A, A->B, mask(A->A), B, B->B, B->A, mask(B->B).
