@@ -91,7 +91,9 @@ void StudioApp::open_project() {
     status("no project open: run with --project DIR (tools/setup puts the sample clip in data/)");
     return;
   }
-  auto opened = workspace::Workspace::open(folder);
+  workspace::WorkspaceOptions workspace_options;
+  workspace_options.distributed = options_.distributed;
+  auto opened = workspace::Workspace::open(folder, workspace_options);
   if (!opened) {
     status(format("cannot open {}: {}", folder.string(), opened.error().message));
     return;

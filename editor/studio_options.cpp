@@ -7,6 +7,7 @@ namespace mirage::studio {
 
 Result<StudioOptions> parse_studio_options(std::span<char* const> args) {
   StudioOptions options;
+  workspace::DistributedRequest group;
   for (std::size_t i = 0; i < args.size(); ++i) {
     std::string_view arg = args[i];
     std::string_view value;
@@ -53,10 +54,34 @@ Result<StudioOptions> parse_studio_options(std::span<char* const> args) {
       options.script = std::filesystem::path(*path);
     } else if (arg == "--no-train") {
       options.no_train = true;
+    } else if (arg == "--world-size" || arg == "--dist-timeout") {
+      const auto text = take_value();
+      if (!text) return std::unexpected(text.error());
+      double number = 0;
+      const auto [end, error] = std::from_chars(text->data(), text->data() + text->size(), number);
+      if (error != std::errc() || end != text->data() + text->size() || !(number > 0) ||
+          (arg == "--world-size" && (number != static_cast<int>(number) || number > 65536))) {
+        return fail(ErrorCode::kInvalidArgument, "{} wants a positive {}, got '{}'", arg,
+                    arg == "--world-size" ? "whole number" : "number", *text);
+      }
+      if (arg == "--world-size") {
+        group.world_size = static_cast<int>(number);
+      } else {
+        group.timeout_s = number;
+      }
+    } else if (arg == "--master") {
+      const auto text = take_value();
+      if (!text) return std::unexpected(text.error());
+      group.master = std::string(*text);
     } else {
       return fail(ErrorCode::kInvalidArgument, "unknown option '{}' (see --help)", args[i]);
     }
   }
+  // The studio is rank 0: it hosts the rendezvous and writes the project's files.
+  if (group.world_size) group.rank = 0;
+  auto distributed = workspace::resolve_distributed(group);
+  if (!distributed) return std::unexpected(distributed.error());
+  options.distributed = *distributed;
   return options;
 }
 

@@ -1,6 +1,7 @@
 #include "editor/studio_panels.h"
 
 #include "editor/panels.h"
+#include "engine/core/format.h"
 
 #include <imgui.h>
 
@@ -123,7 +124,9 @@ TrainingActions draw_training_panel(const workspace::TrainingStatus& t,
                                     std::int64_t step_target) {
   TrainingActions actions;
   ImGui::Begin("Training");
-  if (!t.running) {
+  if (t.connecting) {
+    ImGui::TextDisabled("waiting for the other %d ranks of the group...", t.world_size - 1);
+  } else if (!t.running) {
     if (ImGui::Button("Start training")) actions.start = true;
   } else {
     if (ImGui::Button(t.paused ? "Resume" : "Pause")) (t.paused ? actions.resume : actions.pause) = true;
@@ -137,6 +140,15 @@ TrainingActions draw_training_panel(const workspace::TrainingStatus& t,
   ImGui::Text("step %lld (saved %lld)   %.1f steps/s   %.0f faces/s   data wait %.0f %%",
               static_cast<long long>(t.step), static_cast<long long>(t.saved_step), t.steps_per_second,
               t.samples_per_second, 100 * t.data_wait_share);
+  if (t.world_size > 1 && !t.connecting) {
+    // Every rank's own pace: the group steps at the slowest one's.
+    std::string speeds;
+    for (std::size_t r = 0; r < t.rank_steps_per_second.size(); ++r) {
+      speeds += format("{}rank {}: {:.2f}", r == 0 ? "" : "   ", r, t.rank_steps_per_second[r]);
+    }
+    ImGui::Text("group of %d ranks   all-reduce %.0f %% of a step", t.world_size, 100 * t.reduce_wait_share);
+    ImGui::TextDisabled("steps/s   %s", speeds.c_str());
+  }
   if (t.steps_per_second > 0 && step_target > t.step) {
     ImGui::Text("ETA to step %lld: %s", static_cast<long long>(step_target),
                 clock_text((step_target - t.step) / t.steps_per_second).c_str());

@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cstdlib>
+#include <tuple>
 
 namespace mirage::train {
 namespace {
@@ -62,6 +63,10 @@ Result<std::pair<std::string, int>> parse_master(std::string_view text) {
     }
     host = text.substr(0, colon);
     port = text.substr(colon + 1);
+    if (host.find(':') != std::string_view::npos) {
+      return fail(ErrorCode::kInvalidArgument, "master '{}': write an IPv6 host in brackets, [HOST]:PORT",
+                  std::string(text));
+    }
   }
   if (host.empty()) {
     return fail(ErrorCode::kInvalidArgument, "master '{}': the host is empty", std::string(text));
@@ -103,6 +108,50 @@ Result<std::optional<DistributedOptions>> distributed_from_environment() {
   if (const char* restart = env("TORCHELASTIC_RESTART_COUNT")) o.run_id += format("/restart{}", restart);
   if (auto s = validate(o); !s) return std::unexpected(s.error());
   return std::optional<DistributedOptions>{o};
+}
+
+Result<DistributedOptions> resolve_distributed(const DistributedRequest& flags) {
+  auto env = distributed_from_environment();
+  if (!env) return std::unexpected(env.error());
+  DistributedOptions o;
+  std::optional<std::pair<std::string, int>> master;
+  if (flags.master) {
+    auto parsed = parse_master(*flags.master);
+    if (!parsed) return std::unexpected(parsed.error());
+    master = *parsed;
+  }
+  if (*env) {
+    o = **env;
+    if (flags.world_size && *flags.world_size != o.world_size) {
+      return fail(ErrorCode::kInvalidArgument, "--world-size {} contradicts torchrun's WORLD_SIZE={}",
+                  *flags.world_size, o.world_size);
+    }
+    if (flags.rank && *flags.rank != o.rank) {
+      return fail(ErrorCode::kInvalidArgument, "--rank {} contradicts torchrun's RANK={}", *flags.rank, o.rank);
+    }
+    if (master && (master->first != o.master_host || master->second != o.master_port)) {
+      return fail(ErrorCode::kInvalidArgument, "--master {} contradicts torchrun's MASTER_ADDR:MASTER_PORT={}:{}",
+                  *flags.master, o.master_host, o.master_port);
+    }
+  } else {
+    o.world_size = flags.world_size.value_or(1);
+    if (o.world_size > 1 && !flags.rank) {
+      return fail(ErrorCode::kInvalidArgument, "--rank is required with --world-size {} (0 on the master)",
+                  o.world_size);
+    }
+    if (o.world_size <= 1 && (flags.rank.value_or(0) != 0 || master)) {
+      return fail(ErrorCode::kInvalidArgument, "{} needs --world-size above 1", master ? "--master" : "--rank");
+    }
+    o.rank = flags.rank.value_or(0);
+    if (master) std::tie(o.master_host, o.master_port) = *master;
+    // A group on one machine (a loopback master) takes one GPU per rank; across machines, one
+    // process per machine on its first GPU (--device cuda:N picks another).
+    const bool loopback = o.master_host == "localhost" || o.master_host == "::1" || o.master_host.starts_with("127.");
+    o.local_rank = loopback ? o.rank : 0;
+  }
+  if (flags.timeout_s) o.timeout_s = *flags.timeout_s;
+  if (auto s = validate(o); !s) return std::unexpected(s.error());
+  return o;
 }
 
 std::string device_for_rank(const std::string& requested, const DistributedOptions& o,

@@ -48,6 +48,22 @@ Result<std::pair<std::string, int>> parse_master(std::string_view host_port);
 // the variable ("RANK=x: expected an integer").
 Result<std::optional<DistributedOptions>> distributed_from_environment();
 
+// What a front end's flags ask for (--world-size, --rank, --master, --dist-timeout); unset: not
+// given.
+struct DistributedRequest {
+  std::optional<int> world_size;
+  std::optional<int> rank;
+  std::optional<std::string> master;  // HOST:PORT
+  std::optional<double> timeout_s;
+};
+
+// The flags merged with torchrun's environment (distributed_from_environment()): under torchrun
+// a flag may repeat what the environment says but not contradict it; without it, a group needs
+// --world-size > 1 and --rank, and --master defaults to 127.0.0.1:29500. Errors:
+// kInvalidArgument, one line naming the flag ("--rank 1 contradicts torchrun's RANK=0",
+// "--rank is required with --world-size 2", "--master needs --world-size above 1").
+Result<DistributedOptions> resolve_distributed(const DistributedRequest& flags);
+
 // The device one rank trains on: a "cuda" or "auto" request becomes "cuda:<local_rank>" when
 // the group has more than one process on CUDA (one GPU per local rank); anything else is kept.
 std::string device_for_rank(const std::string& requested, const DistributedOptions& options,

@@ -37,7 +37,9 @@ GradientReducer::GradientReducer(ProcessGroup& group, std::vector<torch::Tensor>
   for (Bucket& bucket : buckets) {
     std::int64_t size = bucket.offsets.back() + parameters_[bucket.members.back()].numel();
     if (&bucket == &buckets.front()) size += extras_;
-    bucket.flat = torch::zeros({size}, torch::TensorOptions().dtype(torch::kFloat).device(parameters_.front().device()));
+    const torch::Device device = parameters_.front().device();
+    bucket.flat = torch::zeros({size}, torch::TensorOptions().dtype(torch::kFloat).device(
+                                           device.is_cuda() && !group_.reduces_on_cuda() ? torch::Device(torch::kCPU) : device));
   }
   buckets_ = std::move(buckets);
   for (std::size_t k = 0; k < parameters_.size(); ++k) {

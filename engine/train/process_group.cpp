@@ -5,13 +5,18 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <mutex>
-#include <regex>
 #include <thread>
 
 #include <c10/util/Exception.h>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#ifdef USE_C10D_NCCL
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#endif
+#ifdef MIRAGE_QUIET_GLOG
+#include <glog/logging.h>
+#endif
 
 #include "engine/core/log.h"
 
@@ -43,11 +48,41 @@ c10::intrusive_ptr<c10d::Store> open_store(const DistributedOptions& o, bool ser
   c10d::TCPStoreOptions store_options;
   store_options.port = static_cast<std::uint16_t>(o.master_port);
   store_options.isServer = server;
-  store_options.numWorkers = server ? c10::optional<std::size_t>(o.world_size) : c10::nullopt;
-  store_options.waitWorkers = server;
+  // The ranks are counted by wait_for_ranks() below: the store's own waitWorkers counts its
+  // clients differently across LibTorch versions and, in 1.13, returns at its timeout without
+  // saying that someone is missing.
+  store_options.numWorkers = c10::nullopt;
+  store_options.waitWorkers = false;
   store_options.timeout = Milliseconds(static_cast<std::int64_t>(1000 * o.timeout_s));
   auto tcp = c10::make_intrusive<c10d::TCPStore>(o.master_host, store_options);
   return c10::make_intrusive<c10d::PrefixStore>("mirage/" + o.run_id, tcp);
+}
+
+// While connecting, c10d logs every failed attempt through glog (Debian's LibTorch) in lines of
+// its own ("E1204 ... socket.cpp:860] [c10d] The client socket has timed out ..."); the one-line
+// error that connect() returns says it better. Quiet for the lifetime of this object.
+class QuietConnectLog {
+ public:
+#ifdef MIRAGE_QUIET_GLOG
+  QuietConnectLog() : saved_(FLAGS_minloglevel) { FLAGS_minloglevel = google::GLOG_FATAL; }
+  ~QuietConnectLog() { FLAGS_minloglevel = saved_; }
+
+ private:
+  int saved_;
+#endif
+};
+
+// Every rank adds itself to "joined"; rank 0 waits until all have, or the timeout. Returns how
+// many had joined when it gave up (world_size: all).
+int wait_for_ranks(c10d::Store& store, const DistributedOptions& o) {
+  const std::int64_t joined = store.add("joined", 1);
+  if (o.rank != 0) return o.world_size;
+  const auto deadline = std::chrono::steady_clock::now() + Milliseconds(static_cast<std::int64_t>(1000 * o.timeout_s));
+  for (std::int64_t n = joined; n < o.world_size; n = store.add("joined", 0)) {
+    if (std::chrono::steady_clock::now() >= deadline) return static_cast<int>(n);
+    std::this_thread::sleep_for(Milliseconds(20));
+  }
+  return o.world_size;
 }
 
 // One line for a rendezvous that failed, from c10d's message.
@@ -60,12 +95,6 @@ Error rendezvous_error(const DistributedOptions& o, bool server, const std::stri
                         "run holds it; choose a free one with --master HOST:PORT or MASTER_PORT)",
                         o.master_port)};
   }
-  std::smatch joined;
-  if (server && std::regex_search(what, joined, std::regex(R"((\d+)/(\d+) clients joined)"))) {
-    return Error{ErrorCode::kIo, format("only {} of {} ranks joined at {} within {}; the rest never "
-                                        "connected (start every rank, or check --world-size)",
-                                        joined[1].str(), o.world_size, where, seconds)};
-  }
   if (!server && (what.find("timed out") != std::string::npos || what.find("connect") != std::string::npos)) {
     return Error{ErrorCode::kIo, format("no master at {} within {} (is rank 0 running and reachable "
                                         "there?)", where, seconds)};
@@ -77,21 +106,30 @@ Error rendezvous_error(const DistributedOptions& o, bool server, const std::stri
 
 struct ProcessGroup::Impl {
   c10::intrusive_ptr<c10d::Store> store;       // the rendezvous; lost_ranks() reads it
-  c10::intrusive_ptr<c10d::ProcessGroup> group;
+  c10::intrusive_ptr<c10d::ProcessGroup> group;  // Gloo: CPU tensors, every small exchange
+  c10::intrusive_ptr<c10d::ProcessGroup> nccl;   // CUDA gradients, where this LibTorch has NCCL
   c10::intrusive_ptr<c10d::Store> beat_store;  // the heartbeat's own connection
   std::mutex store_mutex;
   std::jthread heartbeat;
 };
 
-Result<std::unique_ptr<ProcessGroup>> ProcessGroup::connect(const DistributedOptions& o) {
+Result<std::unique_ptr<ProcessGroup>> ProcessGroup::connect(const DistributedOptions& o, bool cuda) {
   if (auto s = validate(o); !s) return std::unexpected(s.error());
   if (!o.active()) return fail(ErrorCode::kInvalidArgument, "a process group needs a world size above 1");
   auto impl = std::make_unique<Impl>();
   const bool server = o.rank == 0 && !o.agent_store;
+  const QuietConnectLog quiet;
+  int joined = 0;
   try {
     impl->store = open_store(o, server);
+    joined = wait_for_ranks(*impl->store, o);
   } catch (const std::exception& exception) {
     return std::unexpected(rendezvous_error(o, server, first_line(exception)));
+  }
+  if (joined < o.world_size) {
+    return fail(ErrorCode::kIo, "only {} of {} ranks joined at {}:{} within {:g} s; the rest never connected "
+                "(start every rank, or check --world-size)", joined, o.world_size, o.master_host,
+                o.master_port, o.timeout_s);
   }
   try {
     const auto timeout = Milliseconds(static_cast<std::int64_t>(1000 * o.timeout_s));
@@ -103,7 +141,18 @@ Result<std::unique_ptr<ProcessGroup>> ProcessGroup::connect(const DistributedOpt
     } else {
       gloo->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
     }
-    impl->group = c10::make_intrusive<c10d::ProcessGroupGloo>(impl->store, o.rank, o.world_size, gloo);
+    impl->group = c10::make_intrusive<c10d::ProcessGroupGloo>(
+        c10::make_intrusive<c10d::PrefixStore>("gloo", impl->store), o.rank, o.world_size, gloo);
+#ifdef USE_C10D_NCCL
+    if (cuda) {
+      auto nccl = c10d::ProcessGroupNCCL::Options::create();
+      nccl->timeout = timeout;
+      impl->nccl = c10::make_intrusive<c10d::ProcessGroupNCCL>(
+          c10::make_intrusive<c10d::PrefixStore>("nccl", impl->store), o.rank, o.world_size, nccl);
+    }
+#else
+    (void)cuda;  // CUDA gradients go through Gloo on the CPU
+#endif
     impl->beat_store = open_store(o, false);
   } catch (const std::exception& exception) {
     return fail(ErrorCode::kIo, "connecting the {} ranks at {}:{} failed: {}", o.world_size,
@@ -191,9 +240,11 @@ std::string ProcessGroup::broadcast_bytes(const std::string& bytes) {
   return {reinterpret_cast<const char*>(p), static_cast<std::size_t>(n)};
 }
 
+bool ProcessGroup::reduces_on_cuda() const { return impl_->nccl != nullptr; }
+
 c10::intrusive_ptr<c10d::Work> ProcessGroup::allreduce(torch::Tensor& tensor) {
   std::vector<torch::Tensor> tensors{tensor};
-  return impl_->group->allreduce(tensors);
+  return (tensor.is_cuda() && impl_->nccl ? impl_->nccl : impl_->group)->allreduce(tensors);
 }
 
 void ProcessGroup::wait(const c10::intrusive_ptr<c10d::Work>& work, std::int64_t step) {

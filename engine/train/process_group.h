@@ -48,7 +48,9 @@ class ProcessGroup {
   // every rank, the others connect; then the Gloo group connects all pairs. Errors (one line,
   // within options.timeout_s): kIo "cannot listen on port P: address already in use ...",
   // kIo "no master at HOST:PORT within T s ...", kIo "only J of W ranks joined within T s".
-  static Result<std::unique_ptr<ProcessGroup>> connect(const DistributedOptions& options);
+  // cuda: the gradients live on a GPU; with a LibTorch built with NCCL they are all-reduced by
+  // ProcessGroupNCCL on the device (Gloo keeps the small exchanges), else through Gloo on the CPU.
+  static Result<std::unique_ptr<ProcessGroup>> connect(const DistributedOptions& options, bool cuda = false);
   ~ProcessGroup();
   ProcessGroup(const ProcessGroup&) = delete;
   ProcessGroup& operator=(const ProcessGroup&) = delete;
@@ -68,7 +70,9 @@ class ProcessGroup {
 
   // Rank 0's `bytes` on every rank (others pass anything). Throws RankLost.
   std::string broadcast_bytes(const std::string& bytes);
-  // Starts a SUM all-reduce of `tensor` in place (contiguous, CPU for Gloo).
+  // True when CUDA tensors are all-reduced on the device (NCCL); else they must be copied to the CPU.
+  bool reduces_on_cuda() const;
+  // Starts a SUM all-reduce of `tensor` in place (contiguous; CPU unless reduces_on_cuda()).
   c10::intrusive_ptr<c10d::Work> allreduce(torch::Tensor& tensor);
   // Waits for `work`; throws RankLost naming the lost ranks (and `step`) when it failed.
   void wait(const c10::intrusive_ptr<c10d::Work>& work, std::int64_t step);

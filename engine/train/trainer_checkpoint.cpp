@@ -3,6 +3,7 @@
 // start from rank 0's state.
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <mutex>
 #include <sstream>
 
 #include "engine/core/log.h"
@@ -173,6 +174,10 @@ Json Trainer::State::fingerprint() const {
 // take rank 0's state in join_group()). Runs on a short-lived thread (create()).
 Status Trainer::State::build() {
   State& s = *this;
+  // Torch's CPU generator is one per process: two trainers made at once (the ranks of a test's
+  // group, threads in one process) must not interleave their seeded draws of initial weights.
+  static std::mutex seeding;
+  std::unique_lock seeded(seeding);
   try {
     torch::manual_seed(options.seed);
     auto made = model::make_faceswap_model(preset);
@@ -197,6 +202,7 @@ Status Trainer::State::build() {
       for (auto& t : d->parameters()) s.d_parameters.push_back(t);
       s.discriminators.push_back(d);
     }
+    seeded.unlock();
     model::FusedAdamOptions adam;
     adam.learning_rate = options.learning_rate;
     adam.beta1 = options.beta1;
@@ -237,7 +243,7 @@ Status Trainer::State::build() {
 // everywhere (a rank that fails to build stops every rank with its reason), and rank 0's state
 // (fresh or resumed) copied to the others, so that the ranks start identical.
 Status Trainer::State::join_group() {
-  auto connected = ProcessGroup::connect(options.distributed);
+  auto connected = ProcessGroup::connect(options.distributed, device.is_cuda());
   if (!connected) return std::unexpected(connected.error());
   group = std::move(*connected);
   if (auto s = group->check_same(fingerprint()); !s) return s;

@@ -43,6 +43,17 @@ struct Workspace::Training {
   bool finished_reported = false;
 };
 
+// A group's trainer being made on a thread of its own (the rendezvous can take until the timeout).
+struct Workspace::PendingTrainer {
+  std::atomic<bool> done{false};
+  Result<std::unique_ptr<train::Trainer>> result = fail(ErrorCode::kInternal, "the trainer was not made");
+  std::string description;
+  std::thread maker;
+  ~PendingTrainer() {
+    if (maker.joinable()) maker.join();
+  }
+};
+
 struct Workspace::Recorder {
   std::atomic<bool> cancel{false};
   std::atomic<bool> done{false};
@@ -120,6 +131,7 @@ Status Workspace::start_training() {
   if (training_ && training_->trainer && !training_->trainer->stats().finished) {
     return fail(ErrorCode::kInvalidArgument, "training is already running");
   }
+  if (pending_) return fail(ErrorCode::kInvalidArgument, "training is already waiting for its group");
   auto a = train::load_face_bank(project_.faces_a(), 0);
   if (!a) return std::unexpected(a.error().with_context("face set A"));
   auto b = train::load_face_bank(project_.faces_b(), 0);
@@ -137,6 +149,7 @@ Status Workspace::start_training() {
   o.preview_every = 100;
   o.schedule = "constant";  // an open-ended run: no end to decay towards
   o.warmup_steps = 50;
+  o.distributed = options_.distributed;
   // Sharing a small CPU: with the player on, training keeps all cores but one, which the player
   // (decode, track, infer on one thread, composite) has to itself; alone it takes every core.
   // The trainer's OpenMP team is made on its own set-up thread, which picks this count up.
@@ -146,27 +159,44 @@ Status Workspace::start_training() {
   // The trainer's threads (its own, its OpenMP team, its data threads) inherit the niceness of
   // the thread that creates them: made from a helper thread at kTrainingNice, they yield to the
   // player and the UI when those need the CPU, and take whatever is left.
-  Result<std::unique_ptr<train::Trainer>> trainer = fail(ErrorCode::kInternal, "the trainer was not made");
   const int nice = player_ ? kTrainingNice : 0;
-  std::thread maker([&] {
+  auto pending = std::make_unique<PendingTrainer>();
+  pending->description = format("training {} on {} + {} faces ({} of {} cores{})", o.preset,
+                                project_.faces_a().filename().string(), project_.faces_b().filename().string(),
+                                train_threads, cores,
+                                o.distributed.active() ? format(", rank {} of {}", o.distributed.rank,
+                                                                o.distributed.world_size)
+                                                       : std::string());
+  PendingTrainer* p = pending.get();
+  p->maker = std::thread([p, nice, o, fa = std::make_shared<const train::FaceBank>(std::move(a->train)),
+                          fb = std::make_shared<const train::FaceBank>(std::move(b->train))] {
     if (nice != 0) setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), nice);
-    trainer = train::Trainer::create(o, std::make_shared<const train::FaceBank>(std::move(a->train)),
-                                     std::make_shared<const train::FaceBank>(std::move(b->train)));
-    if (trainer) (*trainer)->start();
+    p->result = train::Trainer::create(o, fa, fb);
+    if (p->result) (*p->result)->start();
+    p->done = true;
   });
-  maker.join();
-  if (!trainer) return std::unexpected(trainer.error());
+  if (o.distributed.active()) {
+    say(format("waiting for the {} ranks at {}:{} (up to {:g} s)", o.distributed.world_size,
+               o.distributed.master_host, o.distributed.master_port, o.distributed.timeout_s));
+    pending_ = std::move(pending);
+    return ok();
+  }
+  p->maker.join();
+  if (!p->result) return std::unexpected(p->result.error());
+  adopt(std::move(*p->result), p->description);
+  return ok();
+}
+
+void Workspace::adopt(std::unique_ptr<train::Trainer> trainer, const std::string& description) {
   training_ = std::make_unique<Training>();
-  training_->trainer = std::shared_ptr<train::Trainer>(std::move(*trainer));
+  training_->trainer = std::shared_ptr<train::Trainer>(std::move(trainer));
   training_->trainer->send(train::RequestSnapshot{});
   if (player_) {
     std::shared_ptr<train::Trainer> shared = training_->trainer;
     player_->set_snapshots({.version = [shared] { return shared->snapshot_version(); },
                             .latest = [shared] { return shared->latest_snapshot(); }});
   }
-  say(format("training {} on {} + {} faces ({} of {} cores)", o.preset, project_.faces_a().filename().string(),
-             project_.faces_b().filename().string(), train_threads, cores));
-  return ok();
+  say(description);
 }
 
 void Workspace::pause_training() {
@@ -211,6 +241,8 @@ void Workspace::set_warp(bool on) {
 
 TrainingStatus Workspace::training() const {
   TrainingStatus t;
+  t.connecting = pending_ != nullptr;
+  if (t.connecting) t.world_size = options_.distributed.world_size;
   if (!training_) return t;
   const train::TrainerStats s = training_->trainer->stats();
   t.running = !s.finished;
@@ -229,6 +261,9 @@ TrainingStatus Workspace::training() const {
   t.gan = s.gan;
   t.warp = s.warp;
   t.device = s.device;
+  t.world_size = s.world_size;
+  t.rank_steps_per_second = s.rank_steps_per_second;
+  t.reduce_wait_share = s.reduce_wait_share;
   return t;
 }
 
@@ -348,6 +383,15 @@ RecorderStatus Workspace::recording() const {
 }
 
 void Workspace::tick() {
+  if (pending_ && pending_->done) {
+    pending_->maker.join();
+    if (pending_->result) {
+      adopt(std::move(*pending_->result), pending_->description);
+    } else {
+      say(pending_->result.error().message);
+    }
+    pending_.reset();
+  }
   if (training_) {
     const train::TrainerStats s = training_->trainer->stats();
     if (s.step != training_->last_step && s.step > 0) {

@@ -26,6 +26,7 @@
 
 #include "engine/core/error.h"
 #include "engine/core/image.h"
+#include "engine/workspace/training_group.h"
 #include "engine/workspace/player.h"
 #include "engine/workspace/project.h"
 
@@ -57,6 +58,12 @@ struct TrainingStatus {
   double elapsed_s = 0;
   bool gan = false, warp = true;
   std::string device;
+  // Data parallel (WorkspaceOptions::distributed): waiting for the other ranks to join, the
+  // group's size, every rank's steps/s and the share of a step spent in the all-reduce.
+  bool connecting = false;
+  int world_size = 1;
+  std::vector<double> rank_steps_per_second;
+  double reduce_wait_share = 0;
 };
 
 struct RecorderStatus {
@@ -71,6 +78,10 @@ struct RecorderStatus {
 struct WorkspaceOptions {
   bool open_player = true;  // false: no player (CLI use, tests of training alone)
   std::string device = "auto";
+  // The trainer as a rank (normally 0) of a data-parallel group whose other ranks run
+  // `mirage train --world-size W --rank R --master HOST:PORT` elsewhere. The rendezvous runs in
+  // the background: start_training() returns at once and tick() reports the outcome.
+  workspace::DistributedOptions distributed;
 };
 
 class Workspace {
@@ -88,7 +99,9 @@ class Workspace {
 
   // Training. start: loads the face sets (FaceBank), makes the trainer (resuming the newest
   // checkpoint of model/) and starts it; errors are one line (missing sets, a damaged
-  // checkpoint) and nothing starts.
+  // checkpoint) and nothing starts. In a group the trainer is made in the background (the
+  // rendezvous waits for every rank): training().connecting until then, and a failure to join
+  // comes as a message from tick().
   Status start_training();
   void pause_training();
   void resume_training();
@@ -129,10 +142,12 @@ class Workspace {
 
   struct Recorder;
   struct Training;
+  struct PendingTrainer;
 
  private:
   Workspace(Project project, WorkspaceOptions options);
   void say(std::string message);
+  void adopt(std::unique_ptr<train::Trainer> trainer, const std::string& description);
 
   Project project_;
   WorkspaceOptions options_;
@@ -141,6 +156,7 @@ class Workspace {
   double last_saved_s_ = 0;
   std::unique_ptr<Player> player_;
   std::unique_ptr<Training> training_;
+  std::unique_ptr<PendingTrainer> pending_;  // a group's trainer while it joins
   std::unique_ptr<Recorder> recorder_;
   std::deque<std::string> messages_;
   std::string last_player_error_;

@@ -32,7 +32,8 @@ TEST_F(StudioCli, NoDisplayIsOneLineAndAFailure) {
 
 TEST_F(StudioCli, BadOptionsAreOneLineAndExitTwo) {
   for (const std::string arguments :
-       {"--bogus", "--frames", "--frames 0", "--frames ten", "--screenshot="}) {
+       {"--bogus", "--frames", "--frames 0", "--frames ten", "--screenshot=", "--world-size 0",
+        "--world-size 2.5", "--master nohost", "--master 127.0.0.1:29500", "--world-size 2 --dist-timeout -1"}) {
     const CommandResult result = run(arguments);
     EXPECT_EQ(result.exit_code, 2) << arguments;
     EXPECT_EQ(lines(result.stderr_text).size(), 1u) << arguments << ": " << result.stderr_text;

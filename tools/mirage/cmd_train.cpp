@@ -1,5 +1,5 @@
 // `mirage train`: trains the face-swap model of a project in the background thread of a Trainer,
-// and `mirage bench train`: the speed of its train step.
+// alone or as one rank of a data-parallel group.
 #include <unistd.h>
 
 #include <atomic>
@@ -10,8 +10,6 @@
 #include <string>
 #include <thread>
 
-#include <nlohmann/json.hpp>
-
 #include "engine/core/file_io.h"
 #include "engine/model/runtime.h"
 #include "engine/train/trainer.h"
@@ -19,7 +17,9 @@
 #include "engine/train/face_set_data.h"
 #endif
 #include "tools/mirage/commands.h"
+#include "tools/mirage/distributed_flags.h"
 #include "tools/mirage/options.h"
+#include "tools/mirage/trainer_flags.h"
 
 namespace mirage::cli {
 namespace {
@@ -64,50 +64,26 @@ Result<Faces> load_faces(const Options& options, const std::filesystem::path& pr
 }
 
 // On a terminal one line rewritten in place; anywhere else (a log file, a pipe) plain lines.
+// "  2 ranks (1.9, 2.0 it/s), all-reduce 12%": a group's size, every rank's speed, the wait.
+std::string group_text(const train::TrainerStats& s) {
+  if (s.world_size <= 1) return "";
+  std::string speeds;
+  for (const double r : s.rank_steps_per_second) speeds += format("{}{:.2f}", speeds.empty() ? "" : ", ", r);
+  return format("  {} ranks ({} it/s), all-reduce {:.0f}%", s.world_size, speeds, 100 * s.reduce_wait_share);
+}
+
 void print_progress(const train::TrainerStats& s, bool final_line) {
   static const bool terminal = ::isatty(STDERR_FILENO) == 1;
   std::fprintf(stderr,
                "%sstep %lld  %.2f it/s  %.1f faces/s  loss %.4f (A %.4f, B %.4f)  ssim %.4f  "
-               "mask %.4f  lr %.2e  wait %.0f%%%s%s",
+               "mask %.4f  lr %.2e  wait %.0f%%%s%s%s",
                terminal ? "\r" : "", static_cast<long long>(s.step), s.step_ms > 0 ? 1000.0 / s.step_ms : 0.0,
                s.samples_per_second, s.loss, s.loss_a, s.loss_b, s.ssim, s.mask, s.learning_rate,
                100 * s.data_wait_share,
+               group_text(s).c_str(),
                s.eval_psnr_a > 0 ? format("  held-out A->A {:.2f} dB", s.eval_psnr_a).c_str() : "",
                final_line || !terminal ? "\n" : "   ");
   std::fflush(stderr);
-}
-
-void add_common_options(Options& options) {
-  options.add("--preset", "lite", "model: lite, lite-d (128 px out at lite's cost), original or hd");
-  options.add("--batch", "16", "faces per identity per step");
-  options.add("--device", "auto", "auto, cpu, cuda or cuda:N");
-  options.add("--precision", "auto", "auto (bf16 where the CPU/GPU has it), fp32, bf16 or fp16");
-  options.add("--threads", "0", "CPU threads (0: MIRAGE_THREADS, else every core)");
-  options.add("--seed", "1", "seed of the weights and the augmentation");
-  options.add("--data-threads", "1", "augmentation threads");
-  options.flag("--gan", "train with the patch discriminators");
-  options.flag("--no-warp", "no random_warp on the inputs");
-  options.flag("--channels-last", "store weights and faces NHWC (channels-last)");
-}
-
-Result<train::TrainerOptions> common_trainer_options(const Options& options) {
-  train::TrainerOptions t;
-  t.preset = options.get("--preset");
-  const auto batch = options.get_int("--batch", 1, 4096);
-  const auto seed = options.get_int("--seed", 0, 1LL << 62);
-  const auto data_threads = options.get_int("--data-threads", 1, 64);
-  for (const auto* v : {&batch, &seed, &data_threads}) {
-    if (!*v) return std::unexpected(v->error());
-  }
-  t.batch = static_cast<int>(*batch);
-  t.seed = static_cast<std::uint64_t>(*seed);
-  t.data_threads = static_cast<int>(*data_threads);
-  t.device = options.get("--device");
-  t.precision = options.get("--precision");
-  t.gan = options.has("--gan");
-  t.augment.warp = !options.has("--no-warp");
-  t.channels_last = options.has("--channels-last");
-  return t;
 }
 
 }  // namespace
@@ -127,7 +103,8 @@ int run_train(const Args& args) {
   options.add("--eval-every", "500", "steps between held-out PSNR measurements");
   options.add("--warp-until", "0.75", "turn random_warp off after this share of a --minutes/--steps run (0-1)");
   options.add("--synthetic", "0", "train on N generated faces per identity instead of face sets");
-  add_common_options(options);
+  add_trainer_options(options);
+  add_distributed_options(options);
   options.flag("--quiet", "no progress line");
   if (auto status = options.parse(args); !status) return usage_error(options, status.error());
   if (options.wants_help()) {
@@ -137,7 +114,7 @@ int run_train(const Args& args) {
   if (!options.has("--project")) {
     return usage_error(options, Error{ErrorCode::kInvalidArgument, "--project is required"});
   }
-  auto trainer_options = common_trainer_options(options);
+  auto trainer_options = read_trainer_options(options);
   const auto minutes = options.get_double("--minutes", 0, 1e7);
   const auto steps = options.get_int("--steps", 0, 1LL << 40);
   const auto lr = options.get_double("--lr", 0, 1.0);
@@ -168,6 +145,9 @@ int run_train(const Args& args) {
   t.preview_every = static_cast<int>(*preview_every);
   t.eval_every = static_cast<int>(*eval_every);
   t.warp_until = *warp_until;
+  auto group = read_distributed_options(options);
+  if (!group) return usage_error(options, group.error());
+  t.distributed = *group;
   const auto threads = options.get_int("--threads", 0, model::kMaxThreads);
   if (!threads) return usage_error(options, threads.error());
   if (auto status = model::configure_runtime(static_cast<int>(*threads)); !status) {
@@ -176,13 +156,19 @@ int run_train(const Args& args) {
 
   auto faces = load_faces(options, project, static_cast<int>(*holdout), 64);
   if (!faces) return command_error(options.command(), faces.error());
+  if (t.distributed.active()) {
+    std::fprintf(stderr, "mirage train: rank %d of %d, waiting for the group at %s:%d (up to %g s)\n",
+                 t.distributed.rank, t.distributed.world_size, t.distributed.master_host.c_str(),
+                 t.distributed.master_port, t.distributed.timeout_s);
+  }
   auto trainer = train::Trainer::create(t, faces->a, faces->b, faces->eval_a);
   if (!trainer) return command_error(options.command(), trainer.error());
   const train::TrainerStats first = (*trainer)->stats();
-  std::fprintf(stderr, "mirage train: %s preset, %zu + %zu faces%s, batch %d per identity, %s on %s, from step %lld\n",
+  std::fprintf(stderr, "mirage train: %s preset, %zu + %zu faces%s, batch %d per identity%s, %s on %s, from step %lld\n",
                t.preset.c_str(), faces->a->size(), faces->b->size(),
                faces->eval_a ? format(" ({} A held out)", faces->eval_a->size()).c_str() : "",
-               t.batch, first.precision.c_str(), first.device.c_str(), static_cast<long long>(first.step));
+               t.batch, t.distributed.active() ? format(" on each of {} ranks", t.distributed.world_size).c_str() : "",
+               first.precision.c_str(), first.device.c_str(), static_cast<long long>(first.step));
 
   g_interrupted.store(false);
   const auto previous_handler = std::signal(SIGINT, on_interrupt);
@@ -218,74 +204,14 @@ int run_train(const Args& args) {
   const train::TrainerStats s = (*trainer)->stats();
   if (!quiet) print_progress(s, true);
   if (!result) return command_error(options.command(), result.error());
+  if (t.distributed.rank != 0) {
+    std::fprintf(stderr, "mirage train: rank %d done at step %lld (rank 0 saves)\n", t.distributed.rank,
+                 static_cast<long long>(s.step));
+    return 0;
+  }
   std::fprintf(stderr, "mirage train: step %lld saved in %s (%lld steps dropped by the NaN guard)\n",
                static_cast<long long>(s.saved_step), t.model_dir.string().c_str(),
                static_cast<long long>(s.rejected_steps));
-  return 0;
-}
-
-int run_bench_train(const Args& args) {
-  Options options("bench train");
-  options.add("--steps", "10", "timed steps");
-  options.add("--warmup", "3", "untimed steps first");
-  options.add("--faces", "64", "generated faces per identity");
-  add_common_options(options);
-  options.flag("--json", "print one JSON object instead of text");
-  if (auto status = options.parse(args); !status) return usage_error(options, status.error());
-  if (options.wants_help()) {
-    std::printf("%s", options.usage().c_str());
-    return 0;
-  }
-  auto t = common_trainer_options(options);
-  const auto steps = options.get_int("--steps", 1, 100000);
-  const auto warmup = options.get_int("--warmup", 0, 100000);
-  const auto count = options.get_int("--faces", 4, 100000);
-  const auto threads = options.get_int("--threads", 0, model::kMaxThreads);
-  if (!t) return usage_error(options, t.error());
-  for (const auto* v : {&steps, &warmup, &count, &threads}) {
-    if (!*v) return usage_error(options, v->error());
-  }
-  if (auto status = model::configure_runtime(static_cast<int>(*threads)); !status) {
-    return command_error(options.command(), status.error());
-  }
-  t->max_steps = *steps + *warmup;
-  t->timing_skip = static_cast<int>(*warmup);
-  t->schedule = "constant";
-  t->save_every = 0;
-  t->log_every = 0;
-  const int size = t->preset == "hd" ? 512 : 256;
-  auto a = std::make_shared<const train::FaceBank>(train::synthetic_faces(static_cast<int>(*count), size, 0));
-  auto b = std::make_shared<const train::FaceBank>(train::synthetic_faces(static_cast<int>(*count), size, 1));
-  auto trainer = train::Trainer::create(*t, a, b);
-  if (!trainer) return command_error(options.command(), trainer.error());
-  (*trainer)->start();
-  const Status result = (*trainer)->wait();
-  if (!result) return command_error(options.command(), result.error());
-  const train::TrainerStats s = (*trainer)->stats();
-  const model::RuntimeInfo info = model::runtime_info();
-  const double ms = 1000.0 * s.timed_s / static_cast<double>(std::max<std::int64_t>(1, s.timed_steps));
-  const double samples = 2.0 * t->batch * 1000.0 / ms;
-  const double gflops = s.train_flops_per_step / (ms / 1000.0) / 1e9;
-  const double wait = s.timed_s > 0 ? s.timed_wait_s / s.timed_s : 0;
-  if (options.has("--json")) {
-    const nlohmann::json out = {{"benchmark", "train"},   {"preset", t->preset},
-                                {"batch", t->batch},      {"device", s.device},
-                                {"precision", s.precision}, {"threads", info.intra_threads},
-                                {"steps", s.timed_steps}, {"ms_per_step", ms},
-                                {"samples_per_second", samples}, {"gflops", gflops},
-                                {"gflop_per_step", s.train_flops_per_step / 1e9},
-                                {"data_wait_share", wait}, {"loss", s.loss}};
-    std::printf("%s\n", out.dump().c_str());
-  } else {
-    std::printf("mirage bench train: %s, batch %d per identity (%d faces/step), %s on %s, %d threads\n",
-                t->preset.c_str(), t->batch, 2 * t->batch, s.precision.c_str(), s.device.c_str(),
-                info.intra_threads);
-    std::printf("  step: %.1f ms (mean of %lld after %lld warm-up)\n", ms,
-                static_cast<long long>(s.timed_steps), static_cast<long long>(*warmup));
-    std::printf("  throughput: %.1f samples/s, %.1f GFLOP/s (%.1f GFLOP per step)\n", samples, gflops,
-                s.train_flops_per_step / 1e9);
-    std::printf("  data wait: %.1f %% of step time\n", 100 * wait);
-  }
   return 0;
 }
 

@@ -52,6 +52,17 @@ Status Options::parse(const std::vector<std::string>& args) {
   return ok();
 }
 
+std::vector<std::string> Options::given_arguments(const std::vector<std::string>& except) const {
+  std::vector<std::string> out;
+  for (const std::string& name : order_) {
+    const Spec& spec = specs_.at(name);
+    if (!spec.given || std::find(except.begin(), except.end(), name) != except.end()) continue;
+    out.push_back(name);
+    if (!spec.is_flag) out.push_back(spec.value);
+  }
+  return out;
+}
+
 const std::string& Options::get(const std::string& name) const {
   const auto spec = specs_.find(name);
   MIRAGE_CHECK_MSG(spec != specs_.end(), name.c_str());

@@ -32,6 +32,9 @@ class Options {
   bool has(const std::string& name) const;   // a flag was given, or an option was given explicitly
   bool wants_help() const { return help_; }  // "--help" or "-h" was given
   const std::vector<std::string>& positional() const { return positional_; }
+  // The options and flags given explicitly, as arguments again ("--name", "value"), leaving out
+  // `except`: to hand them on to a child process.
+  std::vector<std::string> given_arguments(const std::vector<std::string>& except) const;
   std::string usage() const;
   const std::string& command() const { return command_; }
 
