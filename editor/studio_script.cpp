@@ -1,6 +1,7 @@
 #include "editor/studio_script.h"
 
 #include <charconv>
+#include <cmath>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -11,9 +12,10 @@
 namespace mirage::studio {
 namespace {
 
+// A finite number written whole ("nan" and "inf" parse, but no step can use them).
 bool to_number(const std::string& text, double& value) {
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  return error == std::errc() && end == text.data() + text.size();
+  return error == std::errc() && end == text.data() + text.size() && std::isfinite(value);
 }
 
 }  // namespace
@@ -39,12 +41,15 @@ Result<std::vector<ScriptStep>> parse_script(const std::string& text) {
     const std::string& c = step.command;
     if (c == "frames" || c == "seek") {
       if (!to_number(a, step.number) || step.number < 0 || !b.empty()) return bad(format("{} wants one number", c));
+      if (c == "frames" && step.number > kMaxScriptFrames) return bad(format("frames: at most {}", kMaxScriptFrames));
     } else if (c == "until") {
       static const std::set<std::string> conditions = {"swapped", "recorded", "trained"};
       if (!conditions.contains(a)) return bad("until wants swapped, recorded or trained");
       step.word = a;
       step.number = 120;
-      if (!b.empty() && (!to_number(b, step.number) || step.number <= 0)) return bad("until's timeout is seconds");
+      if (!b.empty() && (!to_number(b, step.number) || step.number <= 0 || step.number > kMaxScriptWaitSeconds)) {
+        return bad(format("until's timeout is seconds, at most {}", kMaxScriptWaitSeconds));
+      }
     } else if (c == "train") {
       static const std::set<std::string> verbs = {"start", "pause", "resume", "save", "stop"};
       if (!verbs.contains(a) || !b.empty()) return bad("train wants start, pause, resume, save or stop");

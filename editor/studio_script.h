@@ -13,7 +13,9 @@
 //   screenshot out.png         save the window as it is drawn this frame
 //   quit
 //
-// parse_script() refuses an unknown command or a bad value with "script:<line>: <what>".
+// parse_script() refuses an unknown command or a bad value with "script:<line>: <what>"; numbers
+// are finite, frames at most kMaxScriptFrames and until's timeout at most kMaxScriptWaitSeconds,
+// so a script always ends.
 #pragma once
 
 #include <filesystem>
@@ -23,6 +25,9 @@
 #include "engine/core/error.h"
 
 namespace mirage::studio {
+
+inline constexpr double kMaxScriptFrames = 1e6;
+inline constexpr double kMaxScriptWaitSeconds = 86400;
 
 struct ScriptStep {
   int line = 0;

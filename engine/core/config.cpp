@@ -49,6 +49,12 @@ Result<Json> parse_json(std::string_view text, std::string_view source) {
     }
     return fail(ErrorCode::kCorrupt, "{}:{}: invalid JSON: {}", source,
                 line_column(text, e.byte == 0 ? 0 : e.byte - 1), what);
+  } catch (const Json::exception& e) {
+    // Valid syntax the parser still refuses, e.g. out_of_range.406 for a number beyond double
+    // ("1e400"); nlohmann gives no position for these.
+    std::string what = e.what();
+    if (const std::size_t bracket = what.find("] "); bracket != std::string::npos) what = what.substr(bracket + 2);
+    return fail(ErrorCode::kCorrupt, "{}: invalid JSON: {}", source, what);
   }
 }
 
@@ -59,7 +65,16 @@ Result<Json> load_json(const std::filesystem::path& path) {
 }
 
 Status save_json(const std::filesystem::path& path, const Json& document) {
-  return write_file_atomic(path, document.dump(2) + "\n");
+  std::string text;
+  try {
+    text = document.dump(2) + "\n";
+  } catch (const Json::type_error& e) {
+    // type_error.316: a string that is not UTF-8 (a file name in another encoding, say). Writing
+    // it replaced would point the file at another path, so nothing is written.
+    return fail(ErrorCode::kInvalidArgument, "{}: not written: a text in it is not valid UTF-8 (rename the file it names)",
+                path.string());
+  }
+  return write_file_atomic(path, text);
 }
 
 void set_field(Json& root, std::string_view path, Json value) {

@@ -29,11 +29,13 @@ namespace mirage {
 
 using Json = nlohmann::json;
 
-// Errors: kCorrupt "<source>:<line>:<column>: <what>" for malformed text.
+// Errors: kCorrupt "<source>:<line>:<column>: <what>" for malformed text, "<source>: <what>" for
+// text the parser refuses without a position (a number beyond double: "1e400"). Never throws.
 Result<Json> parse_json(std::string_view text, std::string_view source);
 // Errors: kNotFound for a missing file, kIo when unreadable, kCorrupt for malformed text.
 Result<Json> load_json(const std::filesystem::path& path);
-// Pretty-printed (2 spaces) and written atomically (engine/core/file_io.h).
+// Pretty-printed (2 spaces) and written atomically (engine/core/file_io.h). Errors: kIo, and
+// kInvalidArgument when a string in the document is not UTF-8 (then nothing is written).
 Status save_json(const std::filesystem::path& path, const Json& document);
 
 // Sets the field at a dotted path, creating intermediate objects ("a.b.c").

@@ -1,9 +1,11 @@
 #include "engine/core/file_io.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <charconv>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -72,6 +74,33 @@ Status write_file_atomic(const std::filesystem::path& path, std::string_view byt
     ::close(dir);
   }
   return ok();
+}
+
+int remove_stale_temporaries(const std::filesystem::path& folder, std::string_view file_name) {
+  int removed = 0;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(folder, ec)) {
+    const std::string name = entry.path().filename().string();
+    // ".<file>.tmp.<pid>.<n>"
+    const std::size_t tmp = name.rfind(".tmp.");
+    if (name.size() < 2 || name[0] != '.' || tmp == std::string::npos || tmp < 2) continue;
+    if (!file_name.empty() && std::string_view(name).substr(1, tmp - 1) != file_name) continue;
+    const std::string_view rest = std::string_view(name).substr(tmp + 5);
+    const std::size_t dot = rest.find('.');
+    if (dot == std::string_view::npos) continue;
+    long pid = 0;
+    unsigned counter = 0;
+    const auto [pid_end, pid_error] = std::from_chars(rest.data(), rest.data() + dot, pid);
+    const auto [n_end, n_error] = std::from_chars(rest.data() + dot + 1, rest.data() + rest.size(), counter);
+    if (pid_error != std::errc() || pid_end != rest.data() + dot || n_error != std::errc() ||
+        n_end != rest.data() + rest.size() || pid <= 0) {
+      continue;
+    }
+    // kill(pid, 0) fails with ESRCH only when no such process exists (EPERM: it runs, not ours).
+    if (pid == ::getpid() || ::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
+    if (std::filesystem::remove(entry.path(), ec)) ++removed;
+  }
+  return removed;
 }
 
 }  // namespace mirage

@@ -184,6 +184,15 @@ Result<FaceRecord> face_record_from_json(const Json& json, std::string_view wher
       read.fail_with("coverage: expected a number in (0, 1]");
     } else if (r.identity < -1 || r.frame < 0) {
       read.fail_with("identity/frame: out of range");
+    } else if (!std::isfinite(r.box.x) || !std::isfinite(r.box.y) || !std::isfinite(r.box.width) ||
+               !std::isfinite(r.box.height)) {
+      // Stored as float: a number past float's range would be saved as null, and the set would
+      // then no longer load (found by tests/fuzz/faceset_fuzz.cpp).
+      read.fail_with("box: numbers out of range");
+    } else if (!std::ranges::all_of(r.landmarks, [](const cv::Point2f& p) {
+                 return std::isfinite(p.x) && std::isfinite(p.y);
+               })) {
+      read.fail_with("landmarks: numbers out of range");
     }
   }
   if (!read.error().empty()) return fail(ErrorCode::kCorrupt, read.error());
@@ -207,33 +216,41 @@ double face_blur_score(const cv::Mat& aligned) {
   return deviation[0] * deviation[0];
 }
 
+Result<std::vector<FaceRecord>> parse_face_set(const Json& json, std::string_view where) {
+  if (!json.is_object() || !json.contains("format") || json["format"] != kFaceSetFormat) {
+    return fail(ErrorCode::kCorrupt, "{}: not a Mirage face set (no \"format\": \"{}\"); left untouched",
+                where, kFaceSetFormat);
+  }
+  const auto version = json.find("version");
+  if (version == json.end() || !version->is_number_integer() || version->get<std::int64_t>() < 1) {
+    return fail(ErrorCode::kCorrupt, "{}: version: expected a positive integer", where);
+  }
+  if (version->get<std::int64_t>() > kFaceSetVersion) {
+    return fail(ErrorCode::kUnsupported, "{}: schema version {} is newer than this Mirage reads ({})",
+                where, version->get<std::int64_t>(), kFaceSetVersion);
+  }
+  const auto faces = json.find("faces");
+  if (faces == json.end() || !faces->is_array()) {
+    return fail(ErrorCode::kCorrupt, "{}: faces: expected an array", where);
+  }
+  std::vector<FaceRecord> records;
+  records.reserve(faces->size());
+  for (std::size_t i = 0; i < faces->size(); ++i) {
+    auto record = face_record_from_json((*faces)[i], format("{}: faces[{}]", where, i));
+    if (!record) return std::unexpected(record.error());
+    records.push_back(std::move(*record));
+  }
+  return records;
+}
+
 Result<FaceSet> FaceSet::load(const fs::path& folder) {
   const fs::path path = folder / kFaceSetFile;
   auto json = load_json(path);
   if (!json) return std::unexpected(json.error());
-  const std::string where = path.string();
-  if (!json->is_object() || !json->contains("format") || (*json)["format"] != kFaceSetFormat) {
-    return fail(ErrorCode::kCorrupt, "{}: not a Mirage face set (no \"format\": \"{}\"); left untouched",
-                where, kFaceSetFormat);
-  }
-  const Json& version = (*json)["version"];
-  if (!version.is_number_integer() || version.get<int>() < 1) {
-    return fail(ErrorCode::kCorrupt, "{}: version: expected a positive integer", where);
-  }
-  if (version.get<int>() > kFaceSetVersion) {
-    return fail(ErrorCode::kUnsupported, "{}: schema version {} is newer than this Mirage reads ({})",
-                where, version.get<int>(), kFaceSetVersion);
-  }
-  const auto faces = json->find("faces");
-  if (faces == json->end() || !faces->is_array()) {
-    return fail(ErrorCode::kCorrupt, "{}: faces: expected an array", where);
-  }
+  auto records = parse_face_set(*json, path.string());
+  if (!records) return std::unexpected(records.error());
   FaceSet set(folder);
-  for (std::size_t i = 0; i < faces->size(); ++i) {
-    auto record = face_record_from_json((*faces)[i], format("{}: faces[{}]", where, i));
-    if (!record) return std::unexpected(record.error());
-    set.faces_.push_back(std::move(*record));
-  }
+  set.faces_ = std::move(*records);
   return set;
 }
 

@@ -58,6 +58,9 @@ struct FaceRecord {
 Json to_json(const FaceRecord& record);
 // Errors: kCorrupt "<where>: <field>: <what>" naming the first bad field.
 Result<FaceRecord> face_record_from_json(const Json& json, std::string_view where);
+// The faces of a faceset.json document (what FaceSet::load reads after the file). Errors: kCorrupt
+// naming the field, kUnsupported for a newer schema. `where` names the file in messages.
+Result<std::vector<FaceRecord>> parse_face_set(const Json& json, std::string_view where);
 
 // Variance of the Laplacian over the middle of an aligned face (grey levels^2): a sharpness
 // score; below about 20 a face is usually too blurred to train on.

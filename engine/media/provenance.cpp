@@ -34,10 +34,7 @@ Json payload_json(const WatermarkPayload& p) {
 Json container_tags(const fs::path& clip, const std::string& ffprobe) {
   auto r = run_program({ffprobe, "-v", "error", "-show_entries", "format_tags", "-of", "json", clip.string()}, true);
   if (!r || r->exit_code != 0) return Json::object();
-  auto json = parse_json(r->output, "ffprobe");
-  if (!json) return Json::object();
-  const Json* tags = find_field(*json, "format.tags");
-  return tags && tags->is_object() ? *tags : Json::object();
+  return parse_ffprobe_tags(r->output);
 }
 
 std::string tag(const Json& tags, std::string_view key) {
@@ -50,6 +47,31 @@ std::string tag(const Json& tags, std::string_view key) {
 }
 
 }  // namespace
+
+Json parse_ffprobe_tags(std::string_view ffprobe_output) {
+  auto json = parse_json(ffprobe_output, "ffprobe");
+  if (!json) return Json::object();
+  const Json* tags = find_field(*json, "format.tags");
+  return tags && tags->is_object() ? *tags : Json::object();
+}
+
+RecordCheck check_provenance_record(std::string_view text, std::string_view clip_sha256, std::string_view where) {
+  auto json = parse_json(text, where);
+  if (!json) return {RecordState::kDamaged, json.error().message, Json()};
+  const Json* format_field = find_field(*json, "format");
+  const Json* sha = find_field(*json, "clip.sha256");
+  if (!format_field || *format_field != kFormat || !sha || !sha->is_string()) {
+    return {RecordState::kDamaged,
+            format("{}: not a Mirage provenance record (format or clip.sha256 missing)", where), Json()};
+  }
+  RecordCheck check{sha->get<std::string>() == clip_sha256 ? RecordState::kMatches : RecordState::kClipChanged, {},
+                    std::move(*json)};
+  if (check.state == RecordState::kClipChanged) {
+    check.detail = format("the clip's SHA-256 is {}, the record says {}", clip_sha256.substr(0, 12),
+                          check.json["clip"]["sha256"].get<std::string>().substr(0, 12));
+  }
+  return check;
+}
 
 fs::path provenance_path(const fs::path& clip) { return fs::path(clip.string() + ".provenance.json"); }
 
@@ -125,25 +147,12 @@ Result<ClipVerdict> verify_clip(const fs::path& clip, const VerifyOptions& o) {
   v.clip_sha256 = *clip_sha;
   const fs::path record_path = o.record.empty() ? provenance_path(clip) : o.record;
   if (fs::exists(record_path, ec)) {
-    auto json = load_json(record_path);
-    if (!json) {
-      v.record = RecordState::kDamaged;
-      v.record_detail = json.error().message;
-    } else {
-      const Json* format_field = find_field(*json, "format");
-      const Json* sha = find_field(*json, "clip.sha256");
-      if (!format_field || *format_field != kFormat || !sha || !sha->is_string()) {
-        v.record = RecordState::kDamaged;
-        v.record_detail = format("{}: not a Mirage provenance record (format or clip.sha256 missing)", record_path.string());
-      } else {
-        v.record_json = *json;
-        v.record = sha->get<std::string>() == *clip_sha ? RecordState::kMatches : RecordState::kClipChanged;
-        if (v.record == RecordState::kClipChanged) {
-          v.record_detail = format("the clip's SHA-256 is {}, the record says {}", clip_sha->substr(0, 12),
-                                   sha->get<std::string>().substr(0, 12));
-        }
-      }
-    }
+    auto text = read_file(record_path);
+    RecordCheck check = text ? check_provenance_record(*text, *clip_sha, record_path.string())
+                             : RecordCheck{RecordState::kDamaged, text.error().message, Json()};
+    v.record = check.state;
+    v.record_detail = std::move(check.detail);
+    v.record_json = std::move(check.json);
   }
 
   v.marked = v.watermark.found || v.metadata_tag || v.record == RecordState::kMatches;

@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "engine/core/config.h"
 #include "engine/core/error.h"
@@ -49,6 +50,19 @@ enum class RecordState {
   kDamaged,      // not a readable record (malformed JSON, wrong format, missing fields)
 };
 std::string_view to_string(RecordState state);
+
+// A record's text checked against the clip's SHA-256 (hex): what verify_clip does with the file
+// beside the clip. Never fails: a malformed record is kDamaged with the reason in `detail`.
+struct RecordCheck {
+  RecordState state = RecordState::kAbsent;
+  std::string detail;  // why damaged / what changed
+  Json json;           // the record, when readable
+};
+RecordCheck check_provenance_record(std::string_view text, std::string_view clip_sha256, std::string_view where);
+
+// The container tags in ffprobe's `-show_entries format_tags -of json` output ({} when there are
+// none or the text is not that).
+Json parse_ffprobe_tags(std::string_view ffprobe_output);
 
 struct ClipVerdict {
   bool marked = false;              // any Mirage mark: watermark, metadata tag or matching record

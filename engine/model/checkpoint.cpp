@@ -56,23 +56,29 @@ Result<Checkpoint> decode_checkpoint(std::string bytes, std::string_view source)
   if (!std::string_view(bytes).starts_with(kCheckpointMagic)) return foreign();
   const auto newline = bytes.find('\n');
   if (newline == std::string::npos || newline > 200) return foreign();
-  int version = 0;
-  unsigned long long header_size = 0;
-  unsigned long long payload_size = 0;
-  unsigned long long checksum = 0;
-  const std::string first(bytes, kCheckpointMagic.size(), newline - kCheckpointMagic.size());
-  if (std::sscanf(first.c_str(), " %d %llu %llu %llx", &version, &header_size, &payload_size,
-                  &checksum) != 4) {
-    return foreign();
+  // "<version> <header bytes> <payload bytes> <checksum hex>", each field read whole and strictly
+  // (sscanf's overflow behaviour is undefined).
+  std::uint64_t fields[4] = {};
+  std::string_view rest = std::string_view(bytes).substr(kCheckpointMagic.size(), newline - kCheckpointMagic.size());
+  for (int i = 0; i < 4; ++i) {
+    if (!rest.starts_with(' ')) return foreign();
+    rest.remove_prefix(1);
+    const auto [end, error] = std::from_chars(rest.data(), rest.data() + rest.size(), fields[i], i == 3 ? 16 : 10);
+    if (error != std::errc() || end == rest.data()) return foreign();
+    rest.remove_prefix(static_cast<std::size_t>(end - rest.data()));
   }
-  if (version > kCheckpointVersion || version < 1) {
+  if (!rest.empty()) return foreign();
+  const std::uint64_t version = fields[0], header_size = fields[1], payload_size = fields[2], checksum = fields[3];
+  if (version > static_cast<std::uint64_t>(kCheckpointVersion) || version < 1) {
     return fail(ErrorCode::kUnsupported, "{}: checkpoint format version {} (this build reads {})",
                 source, version, kCheckpointVersion);
   }
   const std::size_t body = newline + 1;
-  if (bytes.size() - body != header_size + payload_size) {
-    return fail(ErrorCode::kCorrupt, "{}: damaged checkpoint (truncated: {} of {} bytes)", source,
-                bytes.size() - body, header_size + payload_size);
+  const std::uint64_t available = bytes.size() - body;
+  // Compared without adding the two sizes, which could wrap around.
+  if (header_size > available || payload_size != available - header_size) {
+    return fail(ErrorCode::kCorrupt, "{}: damaged checkpoint (truncated: {} bytes where the first line says {} + {})",
+                source, available, header_size, payload_size);
   }
   const std::string_view text(bytes.data() + body, header_size);
   const std::string_view payload(bytes.data() + body + header_size, payload_size);
@@ -128,6 +134,8 @@ Status commit_checkpoint(const std::filesystem::path& model_dir, std::int64_t st
   std::error_code ec;
   std::filesystem::create_directories(model_dir, ec);
   if (ec) return fail(ErrorCode::kIo, "cannot create {}: {}", model_dir.string(), ec.message());
+  // Temporaries of saves that a kill interrupted (the checkpoint before them stands).
+  remove_stale_temporaries(model_dir);
   if (auto s = write_file_atomic(model_dir / checkpoint_file_name(step), bytes); !s) return s;
   const auto existing = list_checkpoints(model_dir);
   for (std::size_t i = static_cast<std::size_t>(std::max(keep, 1)); i < existing.size(); ++i) {

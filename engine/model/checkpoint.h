@@ -12,7 +12,8 @@
 //   with sub-archives "model", "discriminators", "optimizer", "discriminator_optimizer", "rng").
 // A model folder holds checkpoint-<step, 12 digits>.mirage files; each save writes a new file
 // with write_file_atomic (temp + fsync + rename) and then deletes all but the newest `keep`, so a
-// crash at any moment leaves every older checkpoint intact. Thread-safe (no shared state).
+// crash at any moment leaves every older checkpoint intact; each save first deletes the
+// temporaries that killed processes left (remove_stale_temporaries). Thread-safe (no shared state).
 #pragma once
 
 #include <cstdint>

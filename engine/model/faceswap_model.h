@@ -134,6 +134,11 @@ TORCH_MODULE(Discriminator);
 // function returns false to say so. Throws what Module::load throws for anything else missing.
 bool load_discriminator(DiscriminatorImpl& discriminator, torch::serialize::InputArchive& archive);
 
+// Module::load, then every parameter and buffer must have the shape and dtype it had before:
+// Module::load replaces tensors with whatever the archive holds, so a foreign or crafted archive
+// would otherwise fail later, inside a forward pass. Throws std::runtime_error naming the tensor.
+void load_checked(torch::nn::Module& module, torch::serialize::InputArchive& archive);
+
 // Builds the model on the CPU with Torch's default initialisation (seed with torch::manual_seed).
 // Errors: kDevice when the weights do not fit in memory.
 Result<FaceSwapModel> make_faceswap_model(const ModelPreset& preset);

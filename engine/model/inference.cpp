@@ -79,29 +79,37 @@ Result<std::unique_ptr<InferenceModel>> InferenceModel::load(const std::filesyst
   if (!device) return std::unexpected(device.error());
   auto checkpoint = load_checkpoint(path);
   if (!checkpoint) return std::unexpected(checkpoint.error());
-  const auto preset = find_preset(checkpoint->header.preset);
-  if (!preset || preset->resolution != checkpoint->header.resolution) {
-    return fail(ErrorCode::kCorrupt, "{}: unknown model preset '{}' ({} px)",
-                checkpoint->path.string(), checkpoint->header.preset, checkpoint->header.resolution);
+  return from_checkpoint(*checkpoint, device_name);
+}
+
+Result<std::unique_ptr<InferenceModel>> InferenceModel::from_checkpoint(const Checkpoint& checkpoint,
+                                                                        std::string_view device_name) {
+  const auto device = select_device(device_name);
+  if (!device) return std::unexpected(device.error());
+  const std::string where = checkpoint.path.empty() ? std::string("checkpoint") : checkpoint.path.string();
+  const auto preset = find_preset(checkpoint.header.preset);
+  if (!preset || preset->resolution != checkpoint.header.resolution) {
+    return fail(ErrorCode::kCorrupt, "{}: unknown model preset '{}' ({} px)", where, checkpoint.header.preset,
+                checkpoint.header.resolution);
   }
   auto state = std::make_unique<State>();
   state->preset = *preset;
   state->device = *device;
-  state->step = checkpoint->header.step;
-  state->checkpoint = checkpoint->path;
+  state->step = checkpoint.header.step;
+  state->checkpoint = checkpoint.path;
   try {
     torch::NoGradGuard no_grad;
     auto model = std::make_shared<FaceSwapModel>(*preset);
     torch::serialize::InputArchive archive;
-    archive.load_from(checkpoint->payload.data(), checkpoint->payload.size());
+    archive.load_from(checkpoint.payload.data(), checkpoint.payload.size());
     torch::serialize::InputArchive weights;
     archive.read("model", weights);
-    (*model)->load(weights);
+    load_checked(*model->get(), weights);
     (*model)->to(*device);
     (*model)->eval();
     state->model = std::move(model);
   } catch (const std::exception& exception) {
-    return fail(ErrorCode::kCorrupt, "{}: damaged checkpoint ({})", checkpoint->path.string(),
+    return fail(ErrorCode::kCorrupt, "{}: damaged checkpoint ({})", where,
                 detail::torch_error(exception, "weights").message);
   }
   return std::unique_ptr<InferenceModel>(new InferenceModel(std::move(state)));

@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "engine/core/error.h"
+#include "engine/model/checkpoint.h"
 
 namespace mirage::model {
 
@@ -59,6 +60,9 @@ class InferenceModel {
   // format, no CUDA), kInvalidArgument (bad device name).
   static Result<std::unique_ptr<InferenceModel>> load(
       const std::filesystem::path& model_dir_or_file, std::string_view device = "auto");
+  // A checkpoint already read (load() after load_checkpoint()); the same errors but kNotFound.
+  static Result<std::unique_ptr<InferenceModel>> from_checkpoint(const Checkpoint& checkpoint,
+                                                                 std::string_view device = "auto");
   // A model made from a trainer's snapshot.
   static Result<std::unique_ptr<InferenceModel>> from_snapshot(const WeightSnapshot& snapshot,
                                                                std::string_view device = "auto");

@@ -22,7 +22,7 @@ struct Entry {
   double scale = 1.0, min = 0.0;
 };
 
-Result<Entry> read_entry(const Json& w, const std::string& where) {
+Result<Entry> read_entry(const Json& w, std::string_view where) {
   if (!w.is_object() || !w.contains("name") || !w["name"].is_string() || !w.contains("shape") ||
       !w["shape"].is_array() || !w.contains("dtype") || !w["dtype"].is_string()) {
     return fail(ErrorCode::kCorrupt, "{}: an entry without name, shape and dtype: not a TensorFlow.js weights manifest", where);
@@ -87,12 +87,9 @@ void decode(const Entry& e, const unsigned char* bytes, std::vector<float>& out)
 
 }  // namespace
 
-Result<std::vector<TfjsTensor>> load_tfjs_weights(const fs::path& manifest) {
-  const std::string where = manifest.string();
-  if (!fs::exists(manifest)) return fail(ErrorCode::kNotFound, "no such weights manifest: {}", where);
-  auto text = read_file(manifest);
-  if (!text) return std::unexpected(text.error());
-  auto json = parse_json(*text, where);
+Result<std::vector<TfjsTensor>> parse_tfjs_weights(std::string_view manifest_text, std::string_view where,
+                                                   const ShardReader& read_shard) {
+  auto json = parse_json(manifest_text, where);
   if (!json) return fail(ErrorCode::kCorrupt, "{} (not a TensorFlow.js weights manifest)", json.error().message);
   if (!json->is_array() || json->empty()) {
     return fail(ErrorCode::kCorrupt, "{}: expected an array of weight groups: not a TensorFlow.js weights manifest", where);
@@ -107,20 +104,18 @@ Result<std::vector<TfjsTensor>> load_tfjs_weights(const fs::path& manifest) {
     std::string shard_names;
     for (const Json& p : group["paths"]) {
       if (!p.is_string()) return fail(ErrorCode::kCorrupt, "{}: paths: expected file names", where);
-      const fs::path shard = manifest.parent_path() / p.get<std::string>();
-      if (!fs::exists(shard)) return fail(ErrorCode::kNotFound, "{}: the weights file {} is missing", where, shard.string());
-      auto shard_bytes = read_file(shard);
+      auto shard_bytes = read_shard(p.get<std::string>());
       if (!shard_bytes) return std::unexpected(shard_bytes.error());
       bytes += *shard_bytes;
       if (!shard_names.empty()) shard_names += '+';
-      shard_names += shard.filename().string();
+      shard_names += fs::path(p.get<std::string>()).filename().string();
     }
     std::size_t offset = 0;
     for (const Json& w : group["weights"]) {
       auto entry = read_entry(w, where);
       if (!entry) return std::unexpected(entry.error());
       const std::size_t need = static_cast<std::size_t>(entry->count) * entry->bytes_per_value;
-      if (offset + need > bytes.size()) {
+      if (need > bytes.size() - offset) {
         return fail(ErrorCode::kCorrupt,
                     "{}: the shapes disagree with the binary: {} needs bytes {}..{} but {} holds {} (truncated or "
                     "another model's file)",
@@ -137,6 +132,18 @@ Result<std::vector<TfjsTensor>> load_tfjs_weights(const fs::path& manifest) {
     }
   }
   return tensors;
+}
+
+Result<std::vector<TfjsTensor>> load_tfjs_weights(const fs::path& manifest) {
+  const std::string where = manifest.string();
+  if (!fs::exists(manifest)) return fail(ErrorCode::kNotFound, "no such weights manifest: {}", where);
+  auto text = read_file(manifest);
+  if (!text) return std::unexpected(text.error());
+  return parse_tfjs_weights(*text, where, [&](const std::string& name) -> Result<std::string> {
+    const fs::path shard = manifest.parent_path() / name;
+    if (!fs::exists(shard)) return fail(ErrorCode::kNotFound, "{}: the weights file {} is missing", where, shard.string());
+    return read_file(shard);
+  });
 }
 
 const TfjsTensor* find_tensor(const std::vector<TfjsTensor>& tensors, std::string_view name) {

@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,6 +37,12 @@ struct TfjsTensor {
 };
 
 Result<std::vector<TfjsTensor>> load_tfjs_weights(const std::filesystem::path& manifest);
+
+// The same from the manifest's text; read_shard returns the bytes of a file the manifest names
+// (as written in "paths"). `where` names the manifest in messages.
+using ShardReader = std::function<Result<std::string>(const std::string& name)>;
+Result<std::vector<TfjsTensor>> parse_tfjs_weights(std::string_view manifest_text, std::string_view where,
+                                                   const ShardReader& read_shard);
 
 // The tensor called `name`, or nullptr.
 const TfjsTensor* find_tensor(const std::vector<TfjsTensor>& tensors, std::string_view name);

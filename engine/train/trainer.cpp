@@ -218,7 +218,9 @@ void Trainer::State::run(std::stop_token stop) {
   data = std::make_unique<BatchPrefetcher>(a, b, pipeline, batches);
   if (!options.model_dir.empty() && writes_files()) {
     std::filesystem::create_directories(options.model_dir);
-    log_file = std::make_unique<std::ofstream>(options.model_dir / "train_log.jsonl", std::ios::app);
+    const auto log_path = options.model_dir / "train_log.jsonl";
+    if (auto s = detail::repair_train_log(log_path, step); !s) log::warn("{}", s.error().message);
+    log_file = std::make_unique<std::ofstream>(log_path, std::ios::app);
   }
   started = Clock::now();
   try {

@@ -72,7 +72,7 @@ Status Trainer::State::restore(const model::Checkpoint& checkpoint) {
     archive.load_from(checkpoint.payload.data(), checkpoint.payload.size(), device);
     torch::serialize::InputArchive m;
     archive.read("model", m);
-    model->load(m);
+    model::load_checked(*model, m);
     bool current_discriminators = true;
     for (std::size_t i = 0; i < discriminators.size(); ++i) {
       torch::serialize::InputArchive d;
@@ -91,6 +91,11 @@ Status Trainer::State::restore(const model::Checkpoint& checkpoint) {
       // so their Adam moments start again (they rebuild in a few hundred steps).
       log::warn("{}: discriminators from before self-attention; their optimizer state starts fresh",
                 checkpoint.path.string());
+    }
+    // Saves refuse non-finite weights; a file that has them anyway was not written by a save.
+    if (!detail::all_finite(generator_parameters()) || !detail::all_finite(d_parameters)) {
+      return fail(ErrorCode::kCorrupt, "{}: damaged checkpoint (weights that are not finite)",
+                  checkpoint.path.empty() ? std::string("checkpoint") : checkpoint.path.string());
     }
     optimizer->sync_compute();
     torch::Tensor rng;

@@ -1,5 +1,7 @@
 // What the trainer shows of itself: stats, the log file, previews, weight snapshots and the
 // held-out evaluation.
+#include "engine/core/config.h"
+#include "engine/core/file_io.h"
 #include "engine/core/log.h"
 #include "engine/model/losses.h"
 #include "engine/train/trainer_state.h"
@@ -71,6 +73,28 @@ double Trainer::State::evaluate() {
   }
   model->train();
   return total / n;
+}
+
+Status detail::repair_train_log(const std::filesystem::path& path, std::int64_t resumed_step) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return ok();
+  auto text = read_file(path);
+  if (!text) return std::unexpected(text.error());
+  std::string kept;
+  std::size_t begin = 0;
+  while (begin < text->size()) {
+    const std::size_t end = text->find('\n', begin);
+    if (end == std::string::npos) break;  // cut short by a kill: no newline yet
+    const std::string_view line(text->data() + begin, end - begin);
+    begin = end + 1;
+    auto json = parse_json(line, "train_log.jsonl");
+    if (!json) continue;
+    const Json* step = find_field(*json, "step");
+    if (step != nullptr && step->is_number_integer() && step->get<std::int64_t>() > resumed_step) continue;
+    kept.append(line).push_back('\n');
+  }
+  if (kept == *text) return ok();
+  return write_file_atomic(path, kept);
 }
 
 void Trainer::State::write_log() {

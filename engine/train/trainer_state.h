@@ -39,6 +39,10 @@ using Clock = std::chrono::steady_clock;
 torch::Tensor nhwc(std::vector<float>& values, std::int64_t n, std::int64_t r, std::int64_t c,
                    const torch::Device& device, bool channels_last);
 bool all_finite(const std::vector<torch::Tensor>& tensors);
+// Makes model/train_log.jsonl describe the run a resume continues: drops a last line that a kill
+// cut short and the lines of steps after `resumed_step` (their weights were never saved).
+// Rewrites the file atomically, only when something changes. Errors: kIo.
+Status repair_train_log(const std::filesystem::path& path, std::int64_t resumed_step);
 
 }  // namespace detail
 

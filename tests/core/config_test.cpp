@@ -101,5 +101,30 @@ TEST(Config, MissingFileIsNotFound) {
   EXPECT_EQ(json.error().code, ErrorCode::kNotFound);
 }
 
+// Found by tests/fuzz/config_fuzz.cpp: nlohmann throws out_of_range (not parse_error) for a number
+// beyond double, which used to escape parse_json and end the program.
+TEST(Config, NumberBeyondDoubleIsOneErrorNotAnException) {
+  const auto json = parse_json(R"({"train": {"lr": 1e400}})", "project.json");
+  ASSERT_FALSE(json.has_value());
+  EXPECT_EQ(json.error().code, ErrorCode::kCorrupt);
+  EXPECT_NE(json.error().message.find("project.json: invalid JSON"), std::string::npos) << json.error().message;
+  EXPECT_EQ(json.error().message.find('\n'), std::string::npos);
+}
+
+// A file name in another encoding than UTF-8 cannot be written into JSON; the save refuses it and
+// leaves the file that was there.
+TEST(Config, SaveRefusesTextThatIsNotUtf8AndKeepsTheOldFile) {
+  TempDir dir;
+  const auto path = dir.path() / "faceset.json";
+  ASSERT_TRUE(save_json(path, Json{{"source", "old.avi"}}));
+  const Status saved = save_json(path, Json{{"source", std::string("\xff\xfe.avi")}});
+  ASSERT_FALSE(saved.has_value());
+  EXPECT_EQ(saved.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(saved.error().message.find("not valid UTF-8"), std::string::npos) << saved.error().message;
+  const auto kept = load_json(path);
+  ASSERT_TRUE(kept.has_value());
+  EXPECT_EQ((*kept)["source"], "old.avi");
+}
+
 }  // namespace
 }  // namespace mirage

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <string>
 
+#include "engine/core/format.h"
 #include "tests/core/temp_dir.h"
 
 namespace mirage {
@@ -80,6 +81,33 @@ TEST(FileIo, ReaderSurvivesAWriterKilledMidway) {
     ASSERT_TRUE(content);
     ASSERT_TRUE(*content == a || *content == b) << "torn file of " << content->size() << " bytes";
   }
+}
+
+// The kill test above leaves a temporary per kill; remove_stale_temporaries takes away those of
+// processes that ended, and nothing else.
+TEST(FileIo, StaleTemporariesOfEndedProcessesAreRemoved) {
+  const TempDir dir;
+  const fs::path file = dir.path() / "checkpoint.bin";
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) ::_exit(0);
+  ::waitpid(child, nullptr, 0);
+  const auto touch = [&](const std::string& name) { ASSERT_TRUE(write_file_atomic(dir.path() / name, "x")); };
+  touch(format(".checkpoint.bin.tmp.{}.0", child));  // its writer ended
+  touch(format(".checkpoint.bin.tmp.{}.7", child));
+  touch(format(".other.json.tmp.{}.1", child));
+  touch(format(".checkpoint.bin.tmp.{}.0", ::getpid()));  // this process: may be writing it now
+  touch(".checkpoint.bin.tmp.1.0");                        // pid 1 runs
+  touch("notes.tmp.5.5");                                 // not a temporary's name
+  touch("checkpoint.bin");
+  EXPECT_EQ(remove_stale_temporaries(dir.path(), "checkpoint.bin"), 2);
+  EXPECT_TRUE(fs::exists(dir.path() / format(".other.json.tmp.{}.1", child)));
+  EXPECT_EQ(remove_stale_temporaries(dir.path()), 1);
+  for (const char* kept : {"notes.tmp.5.5", "checkpoint.bin", ".checkpoint.bin.tmp.1.0"}) {
+    EXPECT_TRUE(fs::exists(dir.path() / kept)) << kept;
+  }
+  EXPECT_TRUE(fs::exists(dir.path() / format(".checkpoint.bin.tmp.{}.0", ::getpid())));
+  EXPECT_EQ(remove_stale_temporaries(dir.path() / "no such folder"), 0);
 }
 
 TEST(FileIo, ReadErrors) {

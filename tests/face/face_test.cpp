@@ -221,6 +221,19 @@ TEST(FaceSet, ForeignOrMalformedMetadataIsCorruptAndNewerIsUnsupported) {
   EXPECT_EQ(malformed.error().code, ErrorCode::kCorrupt);
   EXPECT_NE(malformed.error().message.find("faces[0]: landmarks"), std::string::npos) << malformed.error().message;
 
+  // Past float's range (found by tests/fuzz/faceset_fuzz.cpp): it would load, save as null and
+  // then never load again.
+  for (const char* field : {"box", "landmarks"}) {
+    doc = Json{{"format", "mirage.faceset"}, {"version", 1}, {"faces", Json::array({to_json(sample_record(3))})}};
+    doc["faces"][0]["file"] = "take_1_000003.png";
+    if (std::string(field) == "box") doc["faces"][0]["box"][2] = 1e300;
+    else doc["faces"][0]["landmarks"][7][1] = -1e39;
+    ASSERT_TRUE(save_json(dir.path() / "faceset.json", doc));
+    auto huge = FaceSet::load(dir.path());
+    ASSERT_FALSE(huge) << field;
+    EXPECT_NE(huge.error().message.find(std::string("faces[0]: ") + field), std::string::npos) << huge.error().message;
+  }
+
   doc = Json{{"format", "mirage.faceset"}, {"version", 99}, {"faces", Json::array()}};
   ASSERT_TRUE(save_json(dir.path() / "faceset.json", doc));
   auto newer = FaceSet::load(dir.path());

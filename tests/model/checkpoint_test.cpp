@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/core/file_io.h"
+#include "engine/core/format.h"
 #include "tests/core/temp_dir.h"
 
 namespace mirage::model {
@@ -54,6 +55,21 @@ TEST(Checkpoint, ForeignDamagedAndNewerFilesAreRefusedWithOneLine) {
   std::string newer = bytes;
   newer[std::string(kCheckpointMagic).size() + 1] = '9';
   EXPECT_EQ(decode_checkpoint(newer, "c").error().code, ErrorCode::kUnsupported);
+}
+
+// Sizes whose sum wraps around 2^64 used to pass the length check and read far past the file.
+TEST(Checkpoint, SizesThatWrapAroundAreRefused) {
+  const std::string header_text = R"({"preset":"lite","resolution":64,"step":1})";
+  const std::string body = header_text + "payload";
+  for (const std::string first_line : {format("{} 1 18446744073709551615 {} 0\n", kCheckpointMagic, body.size() + 1),
+                                       format("{} 1 {} 18446744073709551615 0\n", kCheckpointMagic, body.size() + 1),
+                                       format("{} 1 99999999999999999999999 7 0\n", kCheckpointMagic),
+                                       format("{} 1 -3 7 0\n", kCheckpointMagic),
+                                       format("{} 1 3 7 0 extra\n", kCheckpointMagic)}) {
+    auto decoded = decode_checkpoint(first_line + body, "c");
+    ASSERT_FALSE(decoded.has_value()) << first_line;
+    EXPECT_EQ(decoded.error().code, ErrorCode::kCorrupt) << first_line;
+  }
 }
 
 TEST(Checkpoint, OtherPresetIsNamed) {

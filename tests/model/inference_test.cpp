@@ -78,6 +78,25 @@ TEST(InferenceModel, RefusesMissingForeignAndDamagedFiles) {
   EXPECT_EQ(bad.error().message.find('\n'), std::string::npos);
 }
 
+// Module::load takes whatever tensors an archive holds; a checkpoint of the right preset whose
+// tensor has another shape used to load and fail (or worse) only inside a swap.
+TEST(InferenceModel, RefusesTensorsOfAnotherShape) {
+  torch::manual_seed(4);
+  auto model = *make_faceswap_model(*find_preset("tiny"));
+  {
+    const torch::NoGradGuard no_grad;
+    auto parameter = model->named_parameters().begin()->value();
+    parameter.set_data(torch::zeros({3}));
+  }
+  auto checkpoint = decode_checkpoint(tiny_checkpoint(model, 5), "crafted.mirage");
+  ASSERT_TRUE(checkpoint.has_value());
+  auto loaded = InferenceModel::from_checkpoint(*checkpoint, "cpu");
+  ASSERT_FALSE(loaded.has_value());
+  EXPECT_EQ(loaded.error().code, ErrorCode::kCorrupt);
+  EXPECT_NE(loaded.error().message.find("the model needs"), std::string::npos) << loaded.error().message;
+  EXPECT_NE(loaded.error().message.find("[3]"), std::string::npos) << loaded.error().message;
+}
+
 TEST(InferenceModel, UpdateFromASnapshotWhileOtherThreadsSwap) {
   torch::manual_seed(5);
   auto trained = *make_faceswap_model(*find_preset("tiny"));

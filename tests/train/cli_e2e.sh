@@ -29,6 +29,17 @@ check "a second run exits 0" test $? -eq 0
 check "  resuming from step 6" grep -q "from step 6" "$work/err"
 check "  and saves step 8" grep -q "step 8 saved" "$work/err"
 
+# --- a resume after a kill: the log holds only what the checkpoint holds ------------------------
+# As a SIGKILL leaves it: a line for a step whose weights were never saved, and a last line cut short.
+printf '{"step":9999,"loss":0.1}\n{"step":10000,"lo' >> "$work/p/model/train_log.jsonl"
+touch "$work/p/model/.checkpoint-000000000010.mirage.tmp.999999999.0"  # a killed save's temporary
+train --steps 9 --save-every 1 2>"$work/err"
+check "a resume after a kill exits 0" test $? -eq 0
+check "  drops the log lines past the resumed step" bash -c "! grep -q '\"step\":9999\|\"step\":10000' '$work/p/model/train_log.jsonl'"
+check "  leaves a log of whole JSON lines" python3 -c "import json,sys; [json.loads(l) for l in open(sys.argv[1])]" "$work/p/model/train_log.jsonl"
+check "  ending at step 9" bash -c "tail -n 1 '$work/p/model/train_log.jsonl' | grep -q '\"step\":9'"
+check "  and removes the killed save's temporary" test ! -e "$work/p/model/.checkpoint-000000000010.mirage.tmp.999999999.0"
+
 # --- progress off a terminal: plain lines, never a carriage return ---------------------------
 "$mirage" train --project "$work/p" --synthetic 8 --batch 2 --threads 1 --steps 10 --save-every 100 2>"$work/err"
 check "a run logged to a file exits 0" test $? -eq 0

@@ -106,6 +106,7 @@ int run_train(const Args& args) {
   add_trainer_options(options);
   add_distributed_options(options);
   options.flag("--quiet", "no progress line");
+  options.add("--progress-every", "0", "seconds between progress lines (0: 1 on a terminal, 10 off it)");
   if (auto status = options.parse(args); !status) return usage_error(options, status.error());
   if (options.wants_help()) {
     std::printf("%s", options.usage().c_str());
@@ -125,6 +126,8 @@ int run_train(const Args& args) {
   const auto eval_every = options.get_int("--eval-every", 0, 1 << 30);
   const auto warp_until = options.get_double("--warp-until", 0, 1);
   if (!warp_until) return usage_error(options, warp_until.error());
+  const auto progress_every = options.get_double("--progress-every", 0, 3600);
+  if (!progress_every) return usage_error(options, progress_every.error());
   if (!trainer_options) return usage_error(options, trainer_options.error());
   if (!minutes) return usage_error(options, minutes.error());
   if (!lr) return usage_error(options, lr.error());
@@ -191,12 +194,13 @@ int run_train(const Args& args) {
       stop_sent = true;
     }
     // Off a terminal every line stays in the log: one each 10 s instead of each second.
-    const auto every = ::isatty(STDERR_FILENO) == 1 ? std::chrono::seconds(1) : std::chrono::seconds(10);
+    const std::chrono::duration<double> every(*progress_every > 0 ? *progress_every
+                                              : ::isatty(STDERR_FILENO) == 1 ? 1.0 : 10.0);
     if (!quiet && std::chrono::steady_clock::now() - last_print > every) {
       print_progress(s, false);
       last_print = std::chrono::steady_clock::now();
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    std::this_thread::sleep_for(std::chrono::milliseconds(*progress_every > 0 && *progress_every < 0.1 ? 20 : 100));
   }
   const Status result = (*trainer)->wait();
   std::signal(SIGINT, previous_handler);
