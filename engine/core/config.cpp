@@ -27,6 +27,24 @@ std::string describe(const Json& value) {
   return text;
 }
 
+// A key as written in a message: control characters escaped, so an error stays one line whatever
+// the file's keys hold (found by tests/fuzz/config_fuzz.cpp: a key with "\n" in it).
+std::string printable(std::string_view key) {
+  std::string text;
+  for (const char c : key) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      const auto byte = static_cast<unsigned char>(c);
+      text += "\\x";
+      text += kHex[byte >> 4];
+      text += kHex[byte & 15];
+    } else {
+      text += c;
+    }
+  }
+  return text;
+}
+
 // nlohmann reports a byte offset; people want line:column.
 std::string line_column(std::string_view text, std::size_t offset) {
   offset = std::min(offset, text.size());
@@ -199,7 +217,7 @@ void ConfigReader::allow_only(std::string_view object_path,
     std::string allowed;
     for (const std::string_view k : keys) allowed += (allowed.empty() ? "" : ", ") + std::string(k);
     const std::string full = object_path.empty() ? key : format("{}.{}", object_path, key);
-    errors_.push_back(format("{}: unknown field (allowed: {})", full, allowed));
+    errors_.push_back(format("{}: unknown field (allowed: {})", printable(full), allowed));
   }
 }
 

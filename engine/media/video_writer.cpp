@@ -1,5 +1,7 @@
 #include "engine/media/video_writer.h"
 
+#include <charconv>
+
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -98,6 +100,22 @@ bool write_all(int fd, const std::uint8_t* data, std::size_t size) {
   return ok;
 }
 
+// Removes "<prefix><pid>.<ext>" files (a partial clip and its log) that a killed writer left:
+// those whose process no longer runs. A kill never leaves more than one run's worth.
+void remove_stale_partials(const fs::path& folder, const std::string& prefix) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(folder, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (!name.starts_with(prefix)) continue;
+    const std::string_view rest = std::string_view(name).substr(prefix.size());
+    long pid = 0;
+    const auto [end, error] = std::from_chars(rest.data(), rest.data() + rest.size(), pid);
+    if (error != std::errc() || end == rest.data() || *end != '.' || pid <= 0) continue;
+    if (pid == ::getpid() || ::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
+    fs::remove(entry.path(), ec);
+  }
+}
+
 std::vector<std::string> ffmpeg_arguments(const VideoWriterOptions& o, const fs::path& temporary) {
   std::vector<std::string> a = {o.ffmpeg, "-hide_banner", "-loglevel", "error", "-y",
                                 "-f", "rawvideo", "-pix_fmt", "bgr24",
@@ -151,6 +169,7 @@ Result<VideoWriter> VideoWriter::open(const VideoWriterOptions& options) {
   stem += options.output.stem().string();
   stem += ".partial-";
   stem += std::to_string(::getpid());
+  remove_stale_partials(folder, stem.substr(0, stem.size() - std::to_string(::getpid()).size()));
   writer.temporary_ = folder / (stem + options.output.extension().string());
   writer.log_ = folder / (stem + ".log");
   int fds[2];

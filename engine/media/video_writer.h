@@ -16,7 +16,9 @@
 // (".<name>.partial-<pid><ext>"), renamed over the output by finish() after ffmpeg exited with
 // status 0. abort(), a failed write/finish and the destructor of an unfinished writer kill
 // ffmpeg and remove the temporary: no partial file is ever left under the output name.
-// ffmpeg's messages go to a log next to the temporary; a failure reports its last line.
+// ffmpeg's messages go to a log next to the temporary; a failure reports its last line. A
+// process killed while writing leaves its temporary and log; the next writer of the same output
+// removes those of processes that no longer run.
 // Not thread-safe: one thread writes. SIGPIPE is blocked on the writing thread while it writes.
 #pragma once
 

@@ -111,6 +111,16 @@ TEST(Config, NumberBeyondDoubleIsOneErrorNotAnException) {
   EXPECT_EQ(json.error().message.find('\n'), std::string::npos);
 }
 
+// Found by tests/fuzz/config_fuzz.cpp: a key with a newline in it made a two-line error.
+TEST(Config, UnknownKeysWithControlCharactersStayOnOneLine) {
+  const Json json = Json::parse("{\"train\": {\"bat\\nch\": 3}}");
+  TrainSettings settings;
+  const Status status = read_settings(json, settings);
+  ASSERT_FALSE(status.has_value());
+  EXPECT_EQ(status.error().message.find('\n'), std::string::npos) << status.error().message;
+  EXPECT_NE(status.error().message.find("train.bat\\x0ach: unknown field"), std::string::npos) << status.error().message;
+}
+
 // A file name in another encoding than UTF-8 cannot be written into JSON; the save refuses it and
 // leaves the file that was there.
 TEST(Config, SaveRefusesTextThatIsNotUtf8AndKeepsTheOldFile) {
