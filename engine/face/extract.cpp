@@ -152,6 +152,7 @@ Result<ExtractSummary> extract_faces(const ExtractOptions& options, const Extrac
   TrackerOptions tracker_options;
   tracker_options.redetect_interval = is_video ? options.redetect_interval : 1;
   tracker_options.smooth = options.smooth && is_video;
+  tracker_options.min_new_score = options.min_score;
   FaceTracker tracker(**detector, *predictor, tracker_options);
   AlignOptions align;
   align.size = options.size;

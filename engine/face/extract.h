@@ -40,6 +40,7 @@ struct ExtractOptions {
   int every = 1;                    // use every Nth frame of a video
   double min_face_px = 100.0;       // smallest face to find; sets the detection scale
   int redetect_interval = 6;        // frames between full detections (1: no tracking)
+  double min_score = 0.2;           // TrackerOptions::min_new_score (0: every detection is a face)
   bool smooth = true;               // One-Euro smoothing of the landmarks used for alignment
   bool write = true;                // false: run everything but write nothing (benchmarks)
   std::filesystem::path landmark_model = default_landmark_model_path();

@@ -147,6 +147,14 @@ void FaceTracker::detect(const cv::Mat& gray) {
         best_iou = overlap;
       }
     }
+    Landmarks points = predictor_.fit(gray, d.box);
+    // A weak detection whose landmarks do not sit like a face's is no new face (astronaut.png's
+    // mission patch: score 0.15, residual 0.071; Megamind's faces score down to 0.01 but fit
+    // within 0.057).
+    if (best < 0 && options_.min_new_score > 0 && d.score < options_.min_new_score &&
+        alignment_residual(points) > options_.max_new_residual) {
+      continue;
+    }
     Track track;
     if (best >= 0) {
       used[best] = true;
@@ -155,7 +163,7 @@ void FaceTracker::detect(const cv::Mat& gray) {
       track.id = next_id_++;
       track.smoother = LandmarkSmoother(options_.min_cutoff, options_.beta);
     }
-    track.raw = predictor_.fit(gray, d.box);
+    track.raw = points;
     track.score = d.score;
     track.detected = true;
     remember_box(track, d.box);

@@ -72,6 +72,12 @@ struct TrackerOptions {
   bool smooth = true;              // One-Euro smoothing of `landmarks`
   double min_cutoff = 1.5;
   double beta = 0.8;
+  // A detection that continues no track starts one when it scores at least min_new_score or its
+  // landmarks fit the mean face within max_new_residual (alignment_residual()); 0 disables the
+  // check. HOG scores a clear face about 1.3 and the mission patch on a space suit 0.15, but
+  // cartoon faces as low as 0.01, so the fit decides for weak ones (patch 0.071, faces <= 0.057).
+  double min_new_score = 0.0;
+  double max_new_residual = 0.062;
 };
 
 struct TrackerStats {

@@ -147,6 +147,11 @@ class Problems {
 Status validate(const ConvertOptions& o, const FaceSwapper& model) {
   if (o.input.empty()) return fail(ErrorCode::kInvalidArgument, "no input video");
   if (o.output.empty()) return fail(ErrorCode::kInvalidArgument, "no output file");
+  // H.264 + AAC go in these containers; anything else would fail in ffmpeg after the work.
+  if (std::string ext = o.output.extension().string(); ext != ".mp4" && ext != ".m4v" && ext != ".mov" && ext != ".mkv") {
+    return fail(ErrorCode::kInvalidArgument, "{}: the output must end in .mp4, .m4v, .mov or .mkv (H.264 + AAC)",
+                o.output.string());
+  }
   if (o.to == kSwapBoth) {
     if (!o.identity_of) return fail(ErrorCode::kInvalidArgument, "swapping both identities needs an identity classifier");
     if (model.identities() != 2) return fail(ErrorCode::kInvalidArgument, "swapping both identities needs a two-identity model");

@@ -29,6 +29,18 @@ echo "ok: --version lists every dependency and a device"
 expect_one_error_line 2 "unknown command 'frobnicate'" "$mirage" frobnicate
 expect_one_error_line 2 "unknown option --bogus" "$mirage" version --bogus
 expect_one_error_line 1 "MIRAGE_THREADS" env MIRAGE_THREADS=lots "$mirage" --version
+# Found by docs/bad_input.md's survey: stray words were ignored (train ran, exit 0), no command
+# printed the whole usage, verify took a missing --record for "no record", a .txt output failed
+# only after the work, naming a temporary file.
+expect_one_error_line 2 "no command given" "$mirage"
+expect_one_error_line 2 "unexpected argument 'extra'" "$mirage" version extra
+expect_one_error_line 2 "unexpected argument 'stray'" "$mirage" train stray --project /nonexistent --steps 1
+expect_one_error_line 2 "unexpected argument 'extra'" "$mirage" convert --project /nonexistent extra --input a.mp4 --output b.mp4
+expect_one_error_line 2 "unexpected argument 'b'" "$mirage" sort a b
+scratch=$(mktemp -d)
+printf 'not a clip' >"$scratch/clip.mp4"
+expect_one_error_line 2 "no such provenance record: $scratch/none.json" "$mirage" verify "$scratch/clip.mp4" --record "$scratch/none.json"
+rm -rf "$scratch"
 
 # No Vulkan driver at all: the device line says what is missing and how to get it.
 code=$(run env VK_ICD_FILENAMES=/nonexistent.json VK_DRIVER_FILES=/nonexistent.json "$mirage" --version)

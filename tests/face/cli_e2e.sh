@@ -31,4 +31,16 @@ check "a file that is not a video exits 1" test $? -eq 1
 "$mirage" extract --input "$clip" --output "$work/faces" --size 5 2>/dev/null
 check "a bad option value exits 2" test $? -eq 2
 
+# Issue 14's first bug: on skimage's astronaut.png (a crop of it: tests/face/data/astronaut_badge.jpg,
+# NASA, public domain) HOG also finds the mission patch on the suit (score 0.14, against 1.26 for
+# her face); by default it is no face, --min-score 0 keeps it, and either set sorts without a crash.
+badge=$(dirname "$0")/data/astronaut_badge.jpg
+"$mirage" extract --input "$badge" --output "$work/astronaut" --quiet >/dev/null 2>"$work/err"
+check "a portrait with a badge exits 0" test $? -eq 0
+check "  and writes her face only" test "$(grep -c '"file"' "$work/astronaut/faceset.json")" -eq 1
+"$mirage" extract --input "$badge" --output "$work/astronaut_all" --min-score 0 --quiet >/dev/null 2>"$work/err"
+check "  --min-score 0 keeps the badge too" test "$(grep -c '"file"' "$work/astronaut_all/faceset.json")" -eq 2
+"$mirage" sort "$work/astronaut_all" --by identity >/dev/null 2>"$work/err"
+check "  and a set of two faces sorts by identity" test $? -eq 0
+
 finish

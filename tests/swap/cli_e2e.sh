@@ -75,6 +75,11 @@ check "  and the synthetic tag" bash -c "ffprobe -v error -show_entries format_t
 "$mirage" convert --project "$work/project" --input "$work/short.mkv" --output "$work/out.mp4" --to a --overwrite --no-label --quiet 2>"$work/err"
 check "--overwrite replaces the clip" test $? -eq 0
 
+"$mirage" convert --project "$work/project" --input "$work/short.mkv" --output "$work/out.txt" --quiet 2>"$work/err"
+check "an output that is no video container exits 1" test $? -eq 1
+check "  with one line before any work, naming the containers" one_line "must end in .mp4, .m4v, .mov or .mkv"
+check "  and leaves no file" bash -c "test ! -e '$work/out.txt' && ! ls -A '$work' | grep -q partial"
+
 # The compositor: auto says which it took and why; gpu composites on Vulkan (lavapipe will do)
 # and agrees with the cpu one; what only the CPU does is refused for the GPU with one line.
 check "auto names the compositor it measured and took" grep -Eq '"compositor_reason": "(measured|no GPU)' "$work/convert.json"

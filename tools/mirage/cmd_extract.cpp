@@ -89,6 +89,9 @@ Result<face::ExtractOptions> read_options(const Options& opts) {
   auto every = opts.get_int("--every", 1, 100000);
   auto min_face = opts.get_int("--min-face", 20, 4096);
   auto redetect = opts.get_int("--redetect", 1, 1000);
+  auto min_score = opts.get_double("--min-score", 0, 100);
+  if (!min_score) return std::unexpected(min_score.error());
+  o.min_score = *min_score;
   auto kind = face::parse_detector_kind(opts.get("--detector"));
   for (const auto* r : {&size, &every, &min_face, &redetect}) {
     if (!*r) return std::unexpected(r->error());
@@ -113,6 +116,7 @@ int run_extract(const Args& args) {
   opts.add("--every", "1", "use every Nth frame of a video");
   opts.add("--min-face", "100", "smallest face to find, in frame pixels (smaller is slower)");
   opts.add("--redetect", "6", "frames between full detections; faces are tracked in between (1: detect on every frame)");
+  opts.add("--min-score", "0.2", "a new face scoring below this must fit the mean face closely (drops badges, prints; 0: keep every detection)");
   opts.flag("--json", "print a machine-readable summary on stdout");
   opts.flag("--quiet", "no progress line");
   opts.flag("--no-identify", "do not cluster a new face set by identity at the end");

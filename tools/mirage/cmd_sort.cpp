@@ -12,6 +12,7 @@ namespace mirage::cli {
 
 int run_sort(const Args& args) {
   Options opts("sort");
+  opts.allow_positional(1);
   opts.add("--by", "identity", "identity, blur, size or yaw");
   opts.add("--clusters", "0", "identity: number of people (0: choose automatically)");
   opts.add("--max-clusters", "6", "identity: the most people to consider when choosing");

@@ -2,6 +2,7 @@
 // invisible watermark and the provenance record beside the clip; one verdict line.
 // Exit 0: marked (any Mirage mark found), 1: no mark, 2: bad input.
 #include <cstdio>
+#include <filesystem>
 #include <string>
 
 #include "engine/core/config.h"
@@ -13,6 +14,7 @@ namespace mirage::cli {
 
 int run_verify(const Args& args) {
   Options opts("verify");
+  opts.allow_positional(1);
   opts.add("--seconds", "20", "seconds of the clip read for the watermark (from its start)");
   opts.add("--record", "", "the provenance record (default: CLIP.provenance.json)");
   opts.flag("--json", "details as JSON on stdout");
@@ -27,6 +29,10 @@ int run_verify(const Args& args) {
   const std::string clip = opts.positional().front();
   auto seconds = opts.get_double("--seconds", 0.5, 1e6);
   if (!seconds) return usage_error(opts, seconds.error());
+  if (opts.has("--record") && !std::filesystem::exists(opts.get("--record"))) {
+    command_error("verify", {ErrorCode::kNotFound, "no such provenance record: " + opts.get("--record")});
+    return 2;
+  }
   auto verdict = media::verify_clip(clip, {.max_seconds = *seconds, .record = opts.get("--record")});
   if (!verdict) {
     command_error("verify", verdict.error());

@@ -13,9 +13,9 @@ namespace mirage::cli {
 int run_version(const Args& args) {
   Options options("version");
   if (auto status = options.parse(args); !status) return usage_error(options, status.error());
-  if (options.wants_help() || !options.positional().empty()) {
+  if (options.wants_help()) {
     std::printf("usage: mirage version\n  Prints the versions of Mirage and its dependencies and the devices it can use.\n");
-    return options.wants_help() ? 0 : 2;
+    return 0;
   }
 
   std::printf("mirage %s (%s, %s%s%s)\n", build_info::kVersion, build_info::kBuildType,

@@ -42,7 +42,7 @@ void print_usage(std::FILE* out) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    print_usage(stderr);
+    std::fprintf(stderr, "mirage: no command given (run 'mirage --help' for the list)\n");
     return 2;
   }
   std::string_view name = argv[1];

@@ -29,6 +29,9 @@ Status Options::parse(const std::vector<std::string>& args) {
       continue;
     }
     if (!arg.starts_with("--")) {
+      if (positional_.size() >= allowed_positional_) {
+        return fail(ErrorCode::kInvalidArgument, "unexpected argument '{}'", arg);
+      }
       positional_.push_back(arg);
       continue;
     }

@@ -7,7 +7,8 @@
 //   int batch = opts.get_int("--batch");
 //
 // Options take the form "--name value" or "--name=value"; flags take no value. Unknown options,
-// missing values and malformed numbers are errors naming the option.
+// missing values and malformed numbers are errors naming the option, and so is a word that is no
+// option beyond the positional arguments a command allows (none unless allow_positional()).
 #pragma once
 
 #include <map>
@@ -25,6 +26,7 @@ class Options {
   void add(const std::string& name, std::string default_value, std::string help);
   void flag(const std::string& name, std::string help);
   Status parse(const std::vector<std::string>& args);
+  void allow_positional(std::size_t count) { allowed_positional_ = count; }
 
   const std::string& get(const std::string& name) const;
   Result<long long> get_int(const std::string& name, long long min, long long max) const;
@@ -49,6 +51,7 @@ class Options {
   std::map<std::string, Spec> specs_;
   std::vector<std::string> order_;
   std::vector<std::string> positional_;
+  std::size_t allowed_positional_ = 0;
   bool help_ = false;
 };
 
