@@ -76,6 +76,11 @@ Status write_file_atomic(const std::filesystem::path& path, std::string_view byt
   return ok();
 }
 
+bool process_has_ended(long pid) {
+  // kill(pid, 0) fails with ESRCH only when no such process exists (EPERM: it runs, not ours).
+  return pid > 0 && pid != ::getpid() && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
+}
+
 int remove_stale_temporaries(const std::filesystem::path& folder, std::string_view file_name) {
   int removed = 0;
   std::error_code ec;
@@ -96,9 +101,7 @@ int remove_stale_temporaries(const std::filesystem::path& folder, std::string_vi
         n_end != rest.data() + rest.size() || pid <= 0) {
       continue;
     }
-    // kill(pid, 0) fails with ESRCH only when no such process exists (EPERM: it runs, not ours).
-    if (pid == ::getpid() || ::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
-    if (std::filesystem::remove(entry.path(), ec)) ++removed;
+    if (process_has_ended(pid) && std::filesystem::remove(entry.path(), ec)) ++removed;
   }
   return removed;
 }

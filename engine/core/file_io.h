@@ -22,5 +22,7 @@ Status write_file_atomic(const std::filesystem::path& path, std::string_view byt
 // Deletes the temporaries write_file_atomic left in `folder` for `file_name` (any name when
 // empty) whose writing process has ended; returns how many. Never touches anything else.
 int remove_stale_temporaries(const std::filesystem::path& folder, std::string_view file_name = {});
+// True when no process `pid` runs (so a file named after it is a leftover); never for this one.
+bool process_has_ended(long pid);
 
 }  // namespace mirage

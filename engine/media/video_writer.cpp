@@ -1,7 +1,5 @@
 #include "engine/media/video_writer.h"
 
-#include <charconv>
-
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -9,10 +7,13 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <cstring>
 #include <fstream>
 #include <system_error>
+
+#include "engine/core/file_io.h"
 
 extern char** environ;
 
@@ -110,9 +111,8 @@ void remove_stale_partials(const fs::path& folder, const std::string& prefix) {
     const std::string_view rest = std::string_view(name).substr(prefix.size());
     long pid = 0;
     const auto [end, error] = std::from_chars(rest.data(), rest.data() + rest.size(), pid);
-    if (error != std::errc() || end == rest.data() || *end != '.' || pid <= 0) continue;
-    if (pid == ::getpid() || ::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
-    fs::remove(entry.path(), ec);
+    if (error != std::errc() || end == rest.data() || *end != '.') continue;
+    if (process_has_ended(pid)) fs::remove(entry.path(), ec);
   }
 }
 

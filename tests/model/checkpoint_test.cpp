@@ -61,7 +61,7 @@ TEST(Checkpoint, ForeignDamagedAndNewerFilesAreRefusedWithOneLine) {
 TEST(Checkpoint, SizesThatWrapAroundAreRefused) {
   const std::string header_text = R"({"preset":"lite","resolution":64,"step":1})";
   const std::string body = header_text + "payload";
-  for (const std::string first_line : {format("{} 1 18446744073709551615 {} 0\n", kCheckpointMagic, body.size() + 1),
+  for (const std::string& first_line : {format("{} 1 18446744073709551615 {} 0\n", kCheckpointMagic, body.size() + 1),
                                        format("{} 1 {} 18446744073709551615 0\n", kCheckpointMagic, body.size() + 1),
                                        format("{} 1 99999999999999999999999 7 0\n", kCheckpointMagic),
                                        format("{} 1 -3 7 0\n", kCheckpointMagic),
