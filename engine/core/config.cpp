@@ -27,8 +27,17 @@ std::string describe(const Json& value) {
   return text;
 }
 
-// A key as written in a message: control characters escaped, so an error stays one line whatever
-// the file's keys hold (found by tests/fuzz/config_fuzz.cpp: a key with "\n" in it).
+// nlohmann reports a byte offset; people want line:column.
+std::string line_column(std::string_view text, std::size_t offset) {
+  offset = std::min(offset, text.size());
+  const std::size_t line = 1 + std::count(text.begin(), text.begin() + offset, '\n');
+  const std::size_t line_start = text.rfind('\n', offset == 0 ? 0 : offset - 1);
+  const std::size_t column = line_start == std::string_view::npos ? offset : offset - line_start - 1;
+  return format("{}:{}", line, column + 1);
+}
+
+}  // namespace
+
 std::string printable(std::string_view key) {
   std::string text;
   for (const char c : key) {
@@ -44,17 +53,6 @@ std::string printable(std::string_view key) {
   }
   return text;
 }
-
-// nlohmann reports a byte offset; people want line:column.
-std::string line_column(std::string_view text, std::size_t offset) {
-  offset = std::min(offset, text.size());
-  const std::size_t line = 1 + std::count(text.begin(), text.begin() + offset, '\n');
-  const std::size_t line_start = text.rfind('\n', offset == 0 ? 0 : offset - 1);
-  const std::size_t column = line_start == std::string_view::npos ? offset : offset - line_start - 1;
-  return format("{}:{}", line, column + 1);
-}
-
-}  // namespace
 
 Result<Json> parse_json(std::string_view text, std::string_view source) {
   try {

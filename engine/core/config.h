@@ -38,6 +38,10 @@ Result<Json> load_json(const std::filesystem::path& path);
 // kInvalidArgument when a string in the document is not UTF-8 (then nothing is written).
 Status save_json(const std::filesystem::path& path, const Json& document);
 
+// A key or name from a file as written in a one-line message: control characters become \xNN
+// (found by tests/fuzz: a key with a newline in it made a two-line error).
+std::string printable(std::string_view text);
+
 // Sets the field at a dotted path, creating intermediate objects ("a.b.c").
 void set_field(Json& root, std::string_view path, Json value);
 // The field at a dotted path, or nullptr when any part is missing or not an object.

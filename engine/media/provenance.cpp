@@ -68,7 +68,7 @@ RecordCheck check_provenance_record(std::string_view text, std::string_view clip
                     std::move(*json)};
   if (check.state == RecordState::kClipChanged) {
     check.detail = format("the clip's SHA-256 is {}, the record says {}", clip_sha256.substr(0, 12),
-                          check.json["clip"]["sha256"].get<std::string>().substr(0, 12));
+                          printable(check.json["clip"]["sha256"].get<std::string>().substr(0, 12)));
   }
   return check;
 }

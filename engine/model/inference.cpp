@@ -89,7 +89,7 @@ Result<std::unique_ptr<InferenceModel>> InferenceModel::from_checkpoint(const Ch
   const std::string where = checkpoint.path.empty() ? std::string("checkpoint") : checkpoint.path.string();
   const auto preset = find_preset(checkpoint.header.preset);
   if (!preset || preset->resolution != checkpoint.header.resolution) {
-    return fail(ErrorCode::kCorrupt, "{}: unknown model preset '{}' ({} px)", where, checkpoint.header.preset,
+    return fail(ErrorCode::kCorrupt, "{}: unknown model preset '{}' ({} px)", where, printable(checkpoint.header.preset),
                 checkpoint.header.resolution);
   }
   auto state = std::make_unique<State>();

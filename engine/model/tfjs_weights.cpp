@@ -29,30 +29,31 @@ Result<Entry> read_entry(const Json& w, std::string_view where) {
   }
   Entry e;
   e.name = w["name"].get<std::string>();
+  const std::string name = printable(e.name);  // for messages
   for (const Json& d : w["shape"]) {
     if (!d.is_number_integer() || d.get<std::int64_t>() < 0 || d.get<std::int64_t>() > (1 << 24)) {
-      return fail(ErrorCode::kCorrupt, "{}: {}: shape: expected non-negative integers", where, e.name);
+      return fail(ErrorCode::kCorrupt, "{}: {}: shape: expected non-negative integers", where, name);
     }
     e.shape.push_back(d.get<std::int64_t>());
     e.count *= e.shape.back();
-    if (e.count > (std::int64_t{1} << 31)) return fail(ErrorCode::kCorrupt, "{}: {}: shape: too large", where, e.name);
+    if (e.count > (std::int64_t{1} << 31)) return fail(ErrorCode::kCorrupt, "{}: {}: shape: too large", where, name);
   }
   const std::string dtype = w["dtype"].get<std::string>();
   if (dtype != "float32" && dtype != "int32") {
-    return fail(ErrorCode::kUnsupported, "{}: {}: dtype '{}' is not read (float32 and int32 are)", where, e.name, dtype);
+    return fail(ErrorCode::kUnsupported, "{}: {}: dtype '{}' is not read (float32 and int32 are)", where, name, printable(dtype));
   }
   e.kind = dtype == "int32" ? Entry::Kind::kInt32 : Entry::Kind::kFloat32;
   if (w.contains("quantization")) {
     const Json& q = w["quantization"];
     if (!q.is_object() || !q.contains("dtype") || !q["dtype"].is_string()) {
-      return fail(ErrorCode::kCorrupt, "{}: {}: quantization: expected an object with a dtype", where, e.name);
+      return fail(ErrorCode::kCorrupt, "{}: {}: quantization: expected an object with a dtype", where, name);
     }
     const std::string qtype = q["dtype"].get<std::string>();
     if (qtype != "uint8" && qtype != "uint16") {
-      return fail(ErrorCode::kUnsupported, "{}: {}: quantization '{}' is not read (uint8 and uint16 are)", where, e.name, qtype);
+      return fail(ErrorCode::kUnsupported, "{}: {}: quantization '{}' is not read (uint8 and uint16 are)", where, name, printable(qtype));
     }
     if (!q.contains("scale") || !q["scale"].is_number() || !q.contains("min") || !q["min"].is_number()) {
-      return fail(ErrorCode::kCorrupt, "{}: {}: quantization: expected numbers scale and min", where, e.name);
+      return fail(ErrorCode::kCorrupt, "{}: {}: quantization: expected numbers scale and min", where, name);
     }
     e.kind = qtype == "uint8" ? Entry::Kind::kUint8 : Entry::Kind::kUint16;
     e.bytes_per_value = qtype == "uint8" ? 1 : 2;
@@ -119,7 +120,7 @@ Result<std::vector<TfjsTensor>> parse_tfjs_weights(std::string_view manifest_tex
         return fail(ErrorCode::kCorrupt,
                     "{}: the shapes disagree with the binary: {} needs bytes {}..{} but {} holds {} (truncated or "
                     "another model's file)",
-                    where, entry->name, offset, offset + need, shard_names, bytes.size());
+                    where, printable(entry->name), offset, offset + need, printable(shard_names), bytes.size());
       }
       TfjsTensor t{.name = entry->name, .shape = entry->shape, .values = {}};
       decode(*entry, reinterpret_cast<const unsigned char*>(bytes.data()) + offset, t.values);
@@ -128,7 +129,7 @@ Result<std::vector<TfjsTensor>> parse_tfjs_weights(std::string_view manifest_tex
     }
     if (offset != bytes.size()) {
       return fail(ErrorCode::kCorrupt, "{}: the shapes disagree with the binary: the entries need {} bytes but {} holds {}",
-                  where, offset, shard_names, bytes.size());
+                  where, offset, printable(shard_names), bytes.size());
     }
   }
   return tensors;

@@ -31,7 +31,7 @@ Status check_composite_keys(const Json& json, const std::string& source_name) {
     std::string allowed;
     for (const CompositeParam& p : composite_params()) allowed += format("{}, ", p.key);
     return fail(ErrorCode::kInvalidArgument, "{}: composite.{}: unknown field (allowed: {}colour, blend)",
-                source_name, key, allowed);
+                source_name, printable(key), allowed);
   }
   return ok();
 }
