@@ -1,36 +1,17 @@
 #include "engine/render/context.h"
 
-#include <dlfcn.h>
-#include <glob.h>
-
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
 #include "engine/core/log.h"
 #include "engine/render/device_select.h"
+#include "engine/render/leak_check_pin.h"
 #include "engine/render/vk_check.h"
 
 namespace mirage::render {
 namespace {
 
-// Under AddressSanitizer: loads the Vulkan drivers and layers of this machine at start-up, never
-// to be unloaded, before the loader (or GLFW's query of it) does. Some of them (lavapipe and its
-// LLVM, the validation layer, the drivers for absent GPUs that the loader unloads at once) leak a
-// few bytes that LeakSanitizer reports at exit, and once unloaded the report has no names to
-// suppress by; pinned, the suppressions in tools/sanitize/lsan.supp name them and nothing
-// broader. Not compiled in other builds.
-#if defined(__SANITIZE_ADDRESS__)
-[[maybe_unused]] const bool kDriversPinned = [] {
-  glob_t found{};
-  for (const char* pattern : {"/usr/lib/*/libvulkan_*.so", "/usr/lib/*/libVkLayer_*.so"}) {
-    (void)glob(pattern, found.gl_pathc > 0 ? GLOB_APPEND : 0, nullptr, &found);
-  }
-  for (std::size_t i = 0; i < found.gl_pathc; ++i) (void)dlopen(found.gl_pathv[i], RTLD_NOW | RTLD_NODELETE);
-  globfree(&found);
-  return true;
-}();
-#endif
 
 constexpr const char* kValidationLayer = "VK_LAYER_KHRONOS_validation";
 #ifdef NDEBUG
@@ -200,6 +181,7 @@ Status Context::create_instance(const ContextOptions& options) {
       .ppEnabledLayerNames = &kValidationLayer,
       .enabledExtensionCount = static_cast<std::uint32_t>(extensions.size()),
       .ppEnabledExtensionNames = extensions.data()};
+  pin_vulkan_libraries_for_leak_checks();
   const VkResult created = vkCreateInstance(&create, nullptr, &instance_);
   if (created == VK_ERROR_INCOMPATIBLE_DRIVER) {
     return fail(ErrorCode::kDevice, "no Vulkan device found (no Vulkan driver is installed): {}",

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "engine/render/device_select.h"
+#include "engine/render/leak_check_pin.h"
 #include "engine/render/vk_check.h"
 
 namespace mirage::render {
@@ -43,6 +44,7 @@ Result<std::vector<DeviceInfo>> list_devices() {
       .enabledExtensionCount = with_portability ? 1u : 0u,
       .ppEnabledExtensionNames = &portability};
   VkInstance instance = VK_NULL_HANDLE;
+  pin_vulkan_libraries_for_leak_checks();
   const VkResult created = vkCreateInstance(&create, nullptr, &instance);
   if (created == VK_ERROR_INCOMPATIBLE_DRIVER) {
     return fail(ErrorCode::kDevice, "no Vulkan device found (no Vulkan driver is installed): {}",
