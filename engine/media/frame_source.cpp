@@ -3,13 +3,17 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <system_error>
+#include <thread>
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/videoio.hpp>
+
+#include "engine/core/format.h"
 
 namespace mirage::media {
 namespace fs = std::filesystem;
@@ -17,6 +21,10 @@ namespace {
 
 // How many frames in a row a video may fail to decode before it counts as ended for good.
 constexpr int kMaxConsecutiveDecodeFailures = 25;
+// A camera that delivers nothing for this long is lost.
+constexpr int kCameraReadAttempts = 50;
+constexpr double kCameraDefaultFps = 30.0;
+using SteadyClock = std::chrono::steady_clock;
 
 std::string lower(std::string text) {
   std::ranges::transform(text, text.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -46,6 +54,17 @@ Result<cv::Mat> read_image(const fs::path& path) {
 
 }  // namespace
 
+std::optional<int> camera_index(const fs::path& source) {
+  const std::string text = source.string();
+  for (const std::string prefix : {"camera:", "/dev/video"}) {
+    if (text.rfind(prefix, 0) != 0 || text.size() == prefix.size() || text.size() > prefix.size() + 3) continue;
+    const std::string digits = text.substr(prefix.size());
+    if (!std::ranges::all_of(digits, [](unsigned char c) { return std::isdigit(c) != 0; })) continue;
+    return std::stoi(digits);
+  }
+  return std::nullopt;
+}
+
 bool has_image_extension(const fs::path& path) {
   static constexpr std::array kExtensions = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff",
                                              ".webp", ".ppm", ".pgm", ".pbm", ".jp2", ".exr"};
@@ -67,8 +86,13 @@ struct FrameSource::State {
   // Image and folder.
   std::vector<fs::path> files;
   std::size_t next_file = 0;
+  // Live: a camera, or a video paced as one (paced_file).
+  bool paced_file = false;
+  SteadyClock::time_point opened_at = SteadyClock::now();
 
   Result<std::optional<Frame>> next_video();
+  Result<std::optional<Frame>> next_paced_frame();
+  Result<std::optional<Frame>> next_camera_frame();
   Result<std::optional<Frame>> next_file_frame();
   bool read_video_frame(Frame& frame);
 };
@@ -125,6 +149,46 @@ Result<std::optional<Frame>> FrameSource::State::next_video() {
               expected);
 }
 
+Result<std::optional<Frame>> FrameSource::State::next_paced_frame() {
+  // Frame i arrives at opened_at + i / fps. One that is older than the newest arrived frame is
+  // gone, as a camera's driver overwrites what nobody read.
+  const double since = std::chrono::duration<double>(SteadyClock::now() - opened_at).count();
+  const auto newest = static_cast<std::int64_t>(std::floor(since * fps));
+  const auto upcoming = [&] { return pending ? pending->index : next_index; };
+  while (!ended && upcoming() < newest && (expected < 0 || upcoming() < expected - 1)) {
+    if (pending) {
+      pending.reset();
+    } else if (capture.grab()) {
+      ++next_index;
+    } else {
+      ended = true;
+      break;
+    }
+    ++stats.frames_missed;
+  }
+  std::this_thread::sleep_until(opened_at + std::chrono::duration_cast<SteadyClock::duration>(
+                                                std::chrono::duration<double>(static_cast<double>(upcoming()) / fps)));
+  return next_video();
+}
+
+Result<std::optional<Frame>> FrameSource::State::next_camera_frame() {
+  cv::Mat image;
+  for (int attempt = 0; attempt < kCameraReadAttempts; ++attempt) {
+    try {
+      if (capture.read(image) && !image.empty()) break;
+    } catch (const cv::Exception&) {
+      image.release();
+    }
+  }
+  if (image.empty()) {
+    ended = true;
+    return fail(ErrorCode::kDevice, "{}: the camera stopped delivering frames", path.string());
+  }
+  ++stats.frames_read;
+  Frame frame{to_bgr8(image), next_index++, std::chrono::duration<double>(SteadyClock::now() - opened_at).count(), path};
+  return std::optional<Frame>(std::move(frame));
+}
+
 Result<std::optional<Frame>> FrameSource::State::next_file_frame() {
   if (next_file >= files.size()) return std::optional<Frame>{};
   const std::size_t position = next_file++;
@@ -150,6 +214,7 @@ Result<FrameSource> FrameSource::open(const fs::path& path) {
   // FFmpeg's own messages ("moov atom not found") would be a second line beside ours; a user who
   // wants them sets OPENCV_FFMPEG_LOGLEVEL (or OPENCV_FFMPEG_DEBUG) themselves.
   ::setenv("OPENCV_FFMPEG_LOGLEVEL", "-8", 0);
+  if (const auto camera = camera_index(path)) return open_camera(*camera);
   std::error_code ec;
   const fs::file_status status = fs::status(path, ec);
   if (ec || !fs::exists(status)) {
@@ -216,7 +281,47 @@ Result<FrameSource> FrameSource::open(const fs::path& path) {
   return FrameSource(std::move(state));
 }
 
+Result<FrameSource> FrameSource::open_camera(int index) {
+  const fs::path device = format("/dev/video{}", index);
+  std::error_code ec;
+  if (index < 0 || !fs::exists(device, ec)) {
+    return fail(ErrorCode::kNotFound, "no camera {} ({} does not exist)", index, device.string());
+  }
+  auto state = std::make_unique<State>();
+  state->kind = SourceKind::kCamera;
+  state->path = device;
+  try {
+    if (!state->capture.open(index, cv::CAP_V4L2) || !state->capture.isOpened()) {
+      return fail(ErrorCode::kDevice, "camera {} ({}): cannot be opened for capture (busy, or not a capture device)",
+                  index, device.string());
+    }
+    state->capture.set(cv::CAP_PROP_BUFFERSIZE, 1);  // the newest frame, not a queue of old ones
+    state->fps = state->capture.get(cv::CAP_PROP_FPS);
+  } catch (const cv::Exception& e) {
+    return fail(ErrorCode::kDevice, "camera {} ({}): {}", index, device.string(), e.msg);
+  }
+  if (!std::isfinite(state->fps) || state->fps <= 0 || state->fps > 1000) state->fps = kCameraDefaultFps;
+  state->opened_at = SteadyClock::now();
+  return FrameSource(std::move(state));
+}
+
+Result<FrameSource> FrameSource::open_live(const fs::path& video) {
+  auto source = open(video);
+  if (!source) return source;
+  State& state = *source->state_;
+  if (state.kind != SourceKind::kVideo || state.fps <= 0) {
+    return fail(ErrorCode::kUnsupported, "{}: only a video with a frame rate can stand in for a camera", video.string());
+  }
+  state.kind = SourceKind::kCamera;
+  state.paced_file = true;
+  state.opened_at = SteadyClock::now();
+  return source;
+}
+
 Result<std::optional<Frame>> FrameSource::next() {
+  if (state_->kind == SourceKind::kCamera) {
+    return state_->paced_file ? state_->next_paced_frame() : state_->next_camera_frame();
+  }
   if (state_->kind == SourceKind::kVideo) return state_->next_video();
   return state_->next_file_frame();
 }

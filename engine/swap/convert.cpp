@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <map>
 #include <mutex>
 #include <optional>
 #include <vector>
@@ -20,6 +19,7 @@
 #include "engine/media/watermark.h"
 #include "engine/media/video_writer.h"
 #include "engine/model/runtime.h"
+#include "engine/swap/face_routing.h"
 #include "mirage/build_info.h"
 
 namespace mirage::swap {
@@ -39,52 +39,6 @@ struct FrameJob {
   std::vector<float> inputs;
   SwappedFaces output;
 };
-
-// Per-track identity votes for kSwapBoth: the target is the other identity than the track's
-// majority so far (ties go to the first vote).
-class TrackVotes {
- public:
-  int target(int track, int vote) {
-    auto& [zero, one] = votes_[track];
-    (vote == 0 ? zero : one) += 1;
-    return zero >= one ? 1 : 0;
-  }
-
- private:
-  std::map<int, std::pair<int, int>> votes_;
-};
-
-// Faces through the model, one call per target identity, outputs in input order.
-Result<SwappedFaces> swap_faces(const FaceSwapper& model, const std::vector<float>& inputs,
-                                const std::vector<int>& targets) {
-  const std::size_t n = targets.size();
-  const bool one_target = std::ranges::all_of(targets, [&](int t) { return t == targets.front(); });
-  if (one_target) return model.swap(inputs, static_cast<int>(n), targets.front());
-  const std::size_t r = static_cast<std::size_t>(model.resolution());
-  const std::size_t face_floats = r * r * 3, mask_floats = r * r;
-  SwappedFaces out;
-  out.rgb.resize(n * face_floats);
-  out.mask.resize(n * mask_floats, 1.0f);
-  for (int to : {0, 1}) {
-    std::vector<float> part_inputs;
-    std::vector<std::size_t> which;
-    for (std::size_t i = 0; i < n; ++i) {
-      if (targets[i] != to) continue;
-      which.push_back(i);
-      part_inputs.insert(part_inputs.end(), inputs.begin() + i * face_floats, inputs.begin() + (i + 1) * face_floats);
-    }
-    if (which.empty()) continue;
-    auto part = model.swap(part_inputs, static_cast<int>(which.size()), to);
-    if (!part) return part;
-    for (std::size_t k = 0; k < which.size(); ++k) {
-      std::copy_n(part->rgb.begin() + k * face_floats, face_floats, out.rgb.begin() + which[k] * face_floats);
-      if (!part->mask.empty()) {
-        std::copy_n(part->mask.begin() + k * mask_floats, mask_floats, out.mask.begin() + which[k] * mask_floats);
-      }
-    }
-  }
-  return out;
-}
 
 // The faces of several frames through the model at once (a batch uses the cores better than
 // one face at a time); each frame gets its slice of the output.

@@ -2,12 +2,11 @@
 
 #include <chrono>
 #include <condition_variable>
-#include <map>
 #include <mutex>
 
 #include <opencv2/imgproc.hpp>
 
-#include "engine/core/clock.h"
+#include "engine/core/command_queue.h"
 #include "engine/core/format.h"
 #include "engine/core/log.h"
 #include "engine/core/mailbox.h"
@@ -19,8 +18,9 @@
 #include "engine/face/tracking.h"
 #include "engine/media/frame_source.h"
 #include "engine/model/runtime.h"
-#include "engine/swap/identity_classifier.h"
+#include "engine/swap/face_routing.h"
 #include "engine/swap/frame_compositor.h"
+#include "engine/swap/identity_classifier.h"
 #include "engine/swap/model_swapper.h"
 #include "engine/swap/swapper.h"
 
@@ -30,8 +30,17 @@ namespace {
 namespace fs = std::filesystem;
 using SteadyClock = std::chrono::steady_clock;
 
+// How long the shower waits for a frame before it looks at its controls again.
+constexpr auto kPollInterval = std::chrono::milliseconds(50);
+// How long an idle (paused) stage sleeps before it looks for new weights.
+constexpr auto kIdleInterval = std::chrono::milliseconds(200);
+
 double ms_between(SteadyClock::time_point a, SteadyClock::time_point b) {
   return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
+SteadyClock::duration seconds(double s) {
+  return std::chrono::duration_cast<SteadyClock::duration>(std::chrono::duration<double>(s));
 }
 
 // Recent average: new samples weigh a tenth.
@@ -44,28 +53,39 @@ Image to_rgba(const cv::Mat& bgr) {
   return image;
 }
 
-// "camera:N" or "/dev/videoN" -> N.
-std::optional<int> camera_index(const fs::path& source) {
-  const std::string text = source.string();
-  for (const std::string prefix : {"camera:", "/dev/video"}) {
-    if (text.rfind(prefix, 0) == 0 && text.size() > prefix.size()) {
-      try {
-        return std::stoi(text.substr(prefix.size()));
-      } catch (...) {
-        return std::nullopt;
-      }
-    }
-  }
-  return std::nullopt;
-}
+// A frame as the reader leaves it for the shower: decoded and tracked, not yet swapped.
+struct TrackedFrame {
+  std::uint64_t generation = 0;  // the seek it belongs to; older ones are dropped
+  media::Frame frame;
+  std::vector<face::Landmarks> faces;  // frame pixels
+  std::vector<int> both_targets;       // per face, the identity it becomes with SwapTo::kBoth
+  bool end = false;                    // the source ended (no frame)
+  bool restart = false;                // the first frame after looping back to the start
+};
+
+// The frame on screen, kept so that it can be swapped and composited again (paused, settings
+// or weights changed).
+struct ShownFrame {
+  TrackedFrame tracked;
+  std::vector<int> targets;
+  std::vector<swap::PreparedFace> faces;
+  std::vector<float> inputs;
+  swap::SwappedFaces output;
+  std::int64_t step = -1;
+  bool empty() const { return tracked.frame.image.empty(); }
+};
 
 }  // namespace
 
 struct Player::State {
   PlayerOptions options;
+  bool live = false;
+  double fps = 25;
+
   // Control, under `mutex`.
   mutable std::mutex mutex;
-  std::condition_variable_any wake;
+  std::condition_variable_any wake;         // the shower waits on it
+  std::condition_variable_any wake_reader;  // the reader waits on it (at the end, for a seek)
   bool playing = false;
   bool step_requested = false;
   std::optional<double> seek_to;
@@ -75,23 +95,29 @@ struct Player::State {
   std::shared_ptr<swap::LiveSwapper> model;
   bool model_changed = false;
   SnapshotSource snapshots;
+  FrameSink sink;
   PlayerStats stats;
+  std::uint64_t generation = 0;                // bumped by every seek
+  std::optional<std::int64_t> reader_seek;     // where the reader goes on from
 
+  CommandQueue<TrackedFrame> tracked{kReadAhead};
   Mailbox<std::shared_ptr<const PlayerFrame>> frames;
 
-  // Owned by the player thread once it runs.
+  // The reader's own once it runs.
   std::optional<media::FrameSource> source;
   std::unique_ptr<face::FaceDetector> detector;
   std::optional<face::LandmarkPredictor> predictor;
   std::optional<swap::IdentityClassifier> classifier;
-  double fps = 25;
-  Worker thread;
+
+  Worker reader;
+  Worker shower;
 
   void set_error(const Error& e) {
     const std::lock_guard lock(mutex);
     stats.error = e.message;
   }
-  void run(std::stop_token stop);
+  void read(std::stop_token stop);
+  void show(std::stop_token stop);
 };
 
 Result<std::unique_ptr<Player>> Player::open(const PlayerOptions& options) {
@@ -100,21 +126,14 @@ Result<std::unique_ptr<Player>> Player::open(const PlayerOptions& options) {
   state->options = options;
   state->composite = options.composite;
   state->settings = options.settings;
-  if (const auto camera = camera_index(options.source)) {
-    // OpenCV's V4L2 capture reads /dev/videoN; the frame source reads files, so a camera is
-    // only a camera where the device node exists.
-    const fs::path device = format("/dev/video{}", *camera);
-    std::error_code ec;
-    if (!fs::exists(device, ec)) {
-      return fail(ErrorCode::kNotFound, "no camera {} ({} does not exist)", *camera, device.string());
-    }
-    return fail(ErrorCode::kUnsupported, "camera {}: live capture is not built into this player yet", *camera);
-  }
-  auto source = media::FrameSource::open(options.source);
+  auto source = options.pace_like_camera ? media::FrameSource::open_live(options.source)
+                                         : media::FrameSource::open(options.source);
   if (!source) return std::unexpected(source.error());
-  state->fps = source->kind() == media::SourceKind::kVideo && source->fps() > 0 ? source->fps() : options.folder_fps;
+  state->live = source->live();
+  state->fps = source->fps() > 0 ? source->fps() : options.folder_fps;
   state->stats.source_fps = state->fps;
-  if (source->expected_frames() > 0) state->stats.duration_s = source->expected_frames() / state->fps;
+  state->stats.live = state->live;
+  if (!state->live && source->expected_frames() > 0) state->stats.duration_s = source->expected_frames() / state->fps;
   state->source.emplace(std::move(*source));
   face::DetectorOptions detector_options;
   detector_options.scale = face::detection_scale(face::DetectorKind::kHog, 100);
@@ -125,27 +144,37 @@ Result<std::unique_ptr<Player>> Player::open(const PlayerOptions& options) {
   auto predictor = face::LandmarkPredictor::load();
   if (!predictor) return std::unexpected(predictor.error());
   state->predictor.emplace(std::move(*predictor));
-  if (options.settings.to == SwapTo::kBoth && !options.faces_a.empty()) {
+  if (!options.faces_a.empty() && !options.faces_b.empty()) {
     auto classifier = swap::classifier_from_face_sets(options.faces_a, options.faces_b);
-    if (!classifier) return std::unexpected(classifier.error().with_context("telling A from B"));
-    state->classifier.emplace(std::move(*classifier));
+    if (classifier) {
+      state->classifier.emplace(std::move(*classifier));
+    } else if (options.settings.to == SwapTo::kBoth) {
+      return std::unexpected(classifier.error().with_context("telling A from B"));
+    }
   }
   State* raw = state.get();
-  state->thread = Worker("player", [raw](std::stop_token stop) { raw->run(stop); });
+  state->reader = Worker("player-read", [raw](std::stop_token stop) { raw->read(stop); });
+  state->shower = Worker("player", [raw](std::stop_token stop) { raw->show(stop); });
   return std::unique_ptr<Player>(new Player(std::move(state)));
 }
 
 Player::Player(std::unique_ptr<State> state) : state_(std::move(state)) {}
 
 Player::~Player() {
-  state_->thread.request_stop();
+  state_->shower.request_stop();
+  state_->reader.request_stop();
+  state_->tracked.close();
   state_->wake.notify_all();
-  state_->thread.join();
+  state_->wake_reader.notify_all();
+  state_->shower.join();
+  state_->reader.join();
 }
 
 void Player::play() {
   const std::lock_guard lock(state_->mutex);
   state_->playing = true;
+  // Play at the end starts from the beginning.
+  if (state_->stats.at_end && !state_->live) state_->seek_to = 0.0;
   state_->stats.at_end = false;
   state_->wake.notify_all();
 }
@@ -153,6 +182,7 @@ void Player::play() {
 void Player::pause() {
   const std::lock_guard lock(state_->mutex);
   state_->playing = false;
+  state_->wake.notify_all();
 }
 
 void Player::step() {
@@ -164,6 +194,7 @@ void Player::step() {
 
 void Player::seek(double seconds) {
   const std::lock_guard lock(state_->mutex);
+  if (state_->live) return;
   state_->seek_to = std::max(0.0, seconds);
   state_->wake.notify_all();
 }
@@ -171,6 +202,7 @@ void Player::seek(double seconds) {
 void Player::set_loop(bool loop) {
   const std::lock_guard lock(state_->mutex);
   state_->settings.loop = loop;
+  state_->wake_reader.notify_all();
 }
 
 void Player::set_mode(PlayMode mode) {
@@ -215,6 +247,11 @@ void Player::set_snapshots(SnapshotSource source) {
   state_->wake.notify_all();
 }
 
+void Player::set_frame_sink(FrameSink sink) {
+  const std::lock_guard lock(state_->mutex);
+  state_->sink = std::move(sink);
+}
+
 std::optional<PlayerFrame> Player::take_frame() {
   auto frame = state_->frames.take();
   if (!frame || !*frame) return std::nullopt;
@@ -228,177 +265,20 @@ std::shared_ptr<const PlayerFrame> Player::latest_frame() const {
 
 PlayerStats Player::stats() const {
   const std::lock_guard lock(state_->mutex);
-  return state_->stats;
+  PlayerStats s = state_->stats;
+  s.read_ahead = static_cast<std::int64_t>(state_->tracked.size());
+  return s;
 }
 
-void Player::State::run(std::stop_token stop) {
-  model::use_one_thread_here();
+// The reader: decode -> track -> which identity each face is, up to kReadAhead frames ahead.
+void Player::State::read(std::stop_token stop) {
   face::FaceTracker tracker(*detector, *predictor, {});
-  std::unique_ptr<swap::FrameCompositor> compositor;
-  std::shared_ptr<swap::LiveSwapper> current_model;
-  std::uint64_t applied_version = 0;
-  std::map<int, std::pair<int, int>> votes;  // track -> (votes A, votes B), for kBoth
-
-  // What the last processed frame needs to be composited again (paused, settings changed).
-  cv::Mat last_frame;
-  std::int64_t last_index = -1;
-  double last_timestamp = 0;
-  std::vector<swap::PreparedFace> last_faces;
-  swap::SwappedFaces last_output;
-  std::vector<int> last_targets;
-  std::int64_t last_step = -1;
-
-  // Real-time pacing: frame `anchor_index` is due at `anchor_time`.
-  SteadyClock::time_point anchor_time = SteadyClock::now();
-  std::int64_t anchor_index = 0;
+  swap::TrackVotes votes;
+  std::uint64_t generation = 0;
   std::int64_t next_index = 0;  // the index the source hands out next
-  const auto started = Clock::now();
-  std::int64_t published = 0;
-
-  const auto publish = [&](const cv::Mat& composited, bool swapped_faces, int faces, const PlayerSettings& s) {
-    cv::Mat shown = composited;
-    if (s.label) {
-      shown = composited.clone();
-      swap::draw_synthetic_label(shown);
-    }
-    auto frame = std::make_shared<PlayerFrame>();
-    frame->swapped = to_rgba(shown);
-    frame->original = to_rgba(last_frame);
-    frame->index = last_index;
-    frame->timestamp_s = last_timestamp;
-    frame->faces = faces;
-    frame->swapped_faces = swapped_faces;
-    frame->model_step = swapped_faces ? last_step : -1;
-    frames.publish(std::move(frame));
-    ++published;
-    const std::lock_guard lock(mutex);
-    stats.shown = published;
-    stats.position_s = last_timestamp;
-    stats.fps = static_cast<double>(published) / std::max(seconds_since(started), 1e-3);
-  };
-
-  // Composites the cached frame with `options`; false when there is nothing to swap.
-  const auto composite_cached = [&](const CompositeOptions& options, cv::Mat& out) -> bool {
-    out = last_frame.clone();
-    if (!current_model || last_faces.empty() || last_output.rgb.empty()) return false;
-    swap::SwapperOptions swapper_options;
-    const swap::FrameSwapper swapper(*current_model, swapper_options);
-    if (!compositor) {
-      auto chosen = swap::choose_compositor(swap::CompositorKind::kAuto, last_frame.size(), swapper_options.composite_px,
-                                            options);
-      if (!chosen) {
-        set_error(chosen.error());
-        compositor = swap::make_cpu_compositor();
-      } else {
-        compositor = std::move(chosen->compositor);
-        log::info("player: compositor {} ({})", compositor->description(), chosen->reason);
-      }
-    }
-    const auto t = SteadyClock::now();
-    const std::vector<swap::FaceLayer> layers = swapper.layers(last_faces, last_output);
-    Status s = compositor->composite(out, layers, options);
-    if (!s && compositor->kind() == swap::CompositorKind::kGpu) {
-      // What the GPU refuses (histogram, seamless) the CPU does.
-      s = swap::make_cpu_compositor()->composite(out, layers, options);
-    }
-    if (!s) {
-      set_error(s.error());
-      out = last_frame.clone();
-      return false;
-    }
-    const std::lock_guard lock(mutex);
-    smooth(stats.composite_ms, ms_between(t, SteadyClock::now()));
-    return true;
-  };
-
-  // The model on the cached faces (last_inputs, last_targets): one call per target identity.
-  std::vector<float> last_inputs;
-  const auto infer = [&] {
-    last_output = {};
-    if (!current_model || last_faces.empty()) return;
-    const auto t = SteadyClock::now();
-    const std::size_t r = static_cast<std::size_t>(current_model->resolution());
-    const std::size_t face_floats = r * r * 3, mask_floats = r * r;
-    swap::SwappedFaces out_all;
-    out_all.rgb.resize(last_faces.size() * face_floats);
-    out_all.mask.resize(last_faces.size() * mask_floats, 1.0f);
-    for (int to : {0, 1}) {
-      std::vector<float> part;
-      std::vector<std::size_t> which;
-      for (std::size_t i = 0; i < last_targets.size(); ++i) {
-        if (last_targets[i] != to) continue;
-        which.push_back(i);
-        part.insert(part.end(), last_inputs.begin() + static_cast<std::ptrdiff_t>(i * face_floats),
-                    last_inputs.begin() + static_cast<std::ptrdiff_t>((i + 1) * face_floats));
-      }
-      if (which.empty()) continue;
-      auto out = current_model->swap(part, static_cast<int>(which.size()), to);
-      if (!out) {
-        set_error(out.error().with_context("the model"));
-        return;
-      }
-      for (std::size_t k = 0; k < which.size(); ++k) {
-        std::copy_n(out->rgb.begin() + static_cast<std::ptrdiff_t>(k * face_floats), face_floats,
-                    out_all.rgb.begin() + static_cast<std::ptrdiff_t>(which[k] * face_floats));
-        if (!out->mask.empty()) {
-          std::copy_n(out->mask.begin() + static_cast<std::ptrdiff_t>(k * mask_floats), mask_floats,
-                      out_all.mask.begin() + static_cast<std::ptrdiff_t>(which[k] * mask_floats));
-        }
-      }
-    }
-    last_output = std::move(out_all);
-    last_step = current_model->step();
-    const std::lock_guard lock(mutex);
-    smooth(stats.infer_ms, ms_between(t, SteadyClock::now()));
-  };
-
-  // Composites the cached frame and publishes it.
-  // Composites the cached frame and publishes it, after `until_due` (real time: the wait for
-  // the frame's moment) when given.
-  const auto show = [&](const CompositeOptions& options, const PlayerSettings& s,
-                        const std::function<void()>& until_due = {}) {
-    cv::Mat out;
-    const bool swapped = composite_cached(options, out);
-    if (until_due) until_due();
-    publish(out, swapped, static_cast<int>(last_faces.size()), s);
-  };
-
-  // Tracks, swaps and composites `frame`; publishes it.
-  const auto process = [&](media::Frame frame, const CompositeOptions& options, const PlayerSettings& s,
-                           const std::function<void()>& until_due = {}) {
-    last_frame = std::move(frame.image);
-    last_index = frame.index;
-    last_timestamp = frame.timestamp_s;
-    const auto t = SteadyClock::now();
-    const std::vector<face::TrackedFace> tracked = tracker.update(last_frame, last_timestamp);
-    {
-      const std::lock_guard lock(mutex);
-      smooth(stats.track_ms, ms_between(t, SteadyClock::now()));
-    }
-    last_faces.clear();
-    last_targets.clear();
-    last_inputs.clear();
-    if (current_model) {
-      const swap::FrameSwapper swapper(*current_model, {});
-      for (const face::TrackedFace& f : tracked) {
-        last_faces.push_back(swapper.prepare(last_frame, f.landmarks, last_inputs));
-        int to = static_cast<int>(s.to);
-        if (s.to == SwapTo::kBoth) {
-          to = 1;
-          if (classifier) {
-            const cv::Mat aligned = face::align_face(last_frame, f.landmarks,
-                                                     {.size = swap::kAlignedSide, .coverage = swap::kAlignedCoverage}).image;
-            auto& [a, b] = votes[f.track];
-            (classifier->predict(aligned) == 0 ? a : b) += 1;
-            to = a >= b ? 1 : 0;
-          }
-        }
-        last_targets.push_back(to);
-      }
-    }
-    infer();
-    show(options, s, until_due);
-  };
+  std::int64_t missed = 0;      // live: frames the source had to skip
+  bool stuck = false;           // at the end (or a source that cannot go on): wait for a seek
+  bool restart = false;
 
   const auto reopen = [&]() -> bool {
     auto reopened = media::FrameSource::open(options.source);
@@ -412,8 +292,199 @@ void Player::State::run(std::stop_token stop) {
     next_index = 0;
     return true;
   };
+  // Goes to the frame at or after `target`: from the start again if it lies behind.
+  const auto go_to = [&](std::int64_t target) -> bool {
+    if (target < next_index && !reopen()) return false;
+    while (next_index < target && !stop.stop_requested()) {
+      auto next = source->next();
+      if (!next) continue;  // a frame that did not decode: reported, skipped
+      if (!*next) break;
+      next_index = (**next).index + 1;
+    }
+    tracker.reset();
+    return true;
+  };
 
-  // Newer weights: the trainer's snapshot, or a model set from outside.
+  while (!stop.stop_requested()) {
+    std::optional<std::int64_t> seek;
+    bool loop = false, both = false;
+    {
+      std::unique_lock lock(mutex);
+      wake_reader.wait(lock, stop, [&] { return !stuck || reader_seek.has_value(); });
+      if (stop.stop_requested()) break;
+      seek = std::exchange(reader_seek, std::nullopt);
+      generation = this->generation;
+      loop = settings.loop;
+      both = settings.to == SwapTo::kBoth;
+    }
+    if (seek) {
+      stuck = !go_to(*seek);
+      if (stuck) continue;
+    }
+    const auto t = SteadyClock::now();
+    auto next = source->next();
+    const double decode_ms = ms_between(t, SteadyClock::now());
+    if (live && source->stats().frames_missed != missed) {
+      const std::lock_guard lock(mutex);
+      stats.dropped += source->stats().frames_missed - missed;
+      missed = source->stats().frames_missed;
+    }
+    if (!next) {
+      set_error(next.error());
+      stuck = live;  // a camera that stopped delivering; a file goes on after the bad frame
+      continue;
+    }
+    if (!*next) {
+      if (loop && !live) {
+        stuck = !reopen();  // straight back to the start
+        restart = true;
+        continue;
+      }
+      (void)tracked.push({.generation = generation, .end = true}, stop);
+      stuck = true;
+      continue;
+    }
+    TrackedFrame job{.generation = generation, .frame = std::move(**next)};
+    job.restart = std::exchange(restart, false);
+    next_index = job.frame.index + 1;
+    const auto t_track = SteadyClock::now();
+    for (const face::TrackedFace& f : tracker.update(job.frame.image, job.frame.timestamp_s)) {
+      job.faces.push_back(f.landmarks);
+      int to = 1;
+      if (classifier && both) {
+        const cv::Mat aligned =
+            face::align_face(job.frame.image, f.landmarks, {.size = swap::kAlignedSide, .coverage = swap::kAlignedCoverage}).image;
+        to = votes.target(f.track, classifier->predict(aligned));
+      }
+      job.both_targets.push_back(to);
+    }
+    {
+      const std::lock_guard lock(mutex);
+      smooth(stats.decode_ms, decode_ms);
+      smooth(stats.track_ms, ms_between(t_track, SteadyClock::now()));
+    }
+    if (!live) {
+      if (!tracked.push(std::move(job), stop)) break;
+      continue;
+    }
+    // Live: only the newest frame waits; the one it replaces was never shown.
+    while (!tracked.try_push(std::move(job))) {
+      if (tracked.closed()) return;
+      if (tracked.try_pop()) {
+        const std::lock_guard lock(mutex);
+        ++stats.dropped;
+      }
+    }
+  }
+}
+
+// The shower: the newest weights -> model -> composite with the current settings -> published at
+// the frame's moment.
+void Player::State::show(std::stop_token stop) {
+  model::use_one_thread_here();
+  std::unique_ptr<swap::FrameCompositor> compositor;
+  std::shared_ptr<swap::LiveSwapper> current_model;
+  std::uint64_t applied_version = 0;
+  std::uint64_t generation = 0;
+  ShownFrame shown;
+  bool show_next = false;  // a seek: the first frame of the new generation is shown even when paused
+  // Real-time pacing: frame `anchor_index` is due at `anchor_time`; unset until the first frame
+  // after play() or a seek is ready, so that the clock starts with a frame in hand.
+  std::optional<std::pair<SteadyClock::time_point, std::int64_t>> anchor;
+  SteadyClock::time_point last_due;
+  const double period = 1.0 / fps;
+  const auto started = SteadyClock::now();
+  std::int64_t published = 0;
+
+  const auto due_of = [&](std::int64_t index) { return anchor->first + seconds(static_cast<double>(index - anchor->second) * period); };
+
+  const auto publish = [&](const cv::Mat& composited, bool swapped_faces, const PlayerSettings& s) {
+    auto frame = std::make_shared<PlayerFrame>();
+    if (s.label) {
+      cv::Mat marked = composited.clone();
+      swap::draw_synthetic_label(marked);
+      frame->swapped = to_rgba(marked);
+    } else {
+      frame->swapped = to_rgba(composited);
+    }
+    frame->labelled = s.label;
+    frame->original = to_rgba(shown.tracked.frame.image);
+    frame->index = shown.tracked.frame.index;
+    frame->timestamp_s = shown.tracked.frame.timestamp_s;
+    frame->faces = static_cast<int>(shown.tracked.faces.size());
+    frame->swapped_faces = swapped_faces;
+    frame->model_step = swapped_faces ? shown.step : -1;
+    FrameSink to_sink;
+    {
+      const std::lock_guard lock(mutex);
+      stats.shown = ++published;
+      stats.position_s = frame->timestamp_s;
+      stats.fps = static_cast<double>(published) / std::max(std::chrono::duration<double>(SteadyClock::now() - started).count(), 1e-3);
+      to_sink = sink;
+    }
+    if (to_sink) to_sink(frame);
+    frames.publish(std::move(frame));
+  };
+
+  // The model on the shown frame's faces, each to its target.
+  const auto infer = [&](const PlayerSettings& s) {
+    shown.output = {};
+    shown.faces.clear();
+    shown.inputs.clear();
+    shown.targets.clear();
+    if (!current_model || shown.tracked.faces.empty()) return;
+    const auto t = SteadyClock::now();
+    const swap::FrameSwapper swapper(*current_model, {});
+    for (std::size_t i = 0; i < shown.tracked.faces.size(); ++i) {
+      shown.faces.push_back(swapper.prepare(shown.tracked.frame.image, shown.tracked.faces[i], shown.inputs));
+      shown.targets.push_back(s.to == SwapTo::kBoth ? shown.tracked.both_targets[i] : static_cast<int>(s.to));
+    }
+    auto out = swap::swap_faces(*current_model, shown.inputs, shown.targets);
+    if (!out) {
+      set_error(out.error().with_context("the model"));
+      shown.faces.clear();
+      return;
+    }
+    shown.output = std::move(*out);
+    shown.step = current_model->step();
+    const std::lock_guard lock(mutex);
+    smooth(stats.infer_ms, ms_between(t, SteadyClock::now()));
+  };
+
+  // The shown frame composited with `options` into `out`; false when nothing was swapped.
+  const auto composite_shown = [&](const CompositeOptions& options, cv::Mat& out) -> bool {
+    out = shown.tracked.frame.image.clone();
+    if (!current_model || shown.faces.empty() || shown.output.rgb.empty()) return false;
+    const swap::SwapperOptions swapper_options;
+    const swap::FrameSwapper swapper(*current_model, swapper_options);
+    if (!compositor) {
+      auto chosen = swap::choose_compositor(swap::CompositorKind::kAuto, out.size(), swapper_options.composite_px, options);
+      if (!chosen) {
+        set_error(chosen.error());
+        compositor = swap::make_cpu_compositor();
+      } else {
+        compositor = std::move(chosen->compositor);
+        log::info("player: compositor {} ({})", compositor->description(), chosen->reason);
+      }
+    }
+    const auto t = SteadyClock::now();
+    const std::vector<swap::FaceLayer> layers = swapper.layers(shown.faces, shown.output);
+    Status s = compositor->composite(out, layers, options);
+    if (!s && compositor->kind() == swap::CompositorKind::kGpu) {
+      // What the GPU refuses (histogram, seamless) the CPU does.
+      s = swap::make_cpu_compositor()->composite(out, layers, options);
+    }
+    if (!s) {
+      set_error(s.error());
+      out = shown.tracked.frame.image.clone();
+      return false;
+    }
+    const std::lock_guard lock(mutex);
+    smooth(stats.composite_ms, ms_between(t, SteadyClock::now()));
+    return true;
+  };
+
+  // Newer weights: the trainer's snapshot, or a model set from outside. True when they changed.
   const auto refresh_model = [&]() -> bool {
     std::shared_ptr<swap::LiveSwapper> replacement;
     bool replace = false;
@@ -461,8 +532,8 @@ void Player::State::run(std::stop_token stop) {
     {
       std::unique_lock lock(mutex);
       // Idle until something asks for a frame; wake up now and then for new weights.
-      wake.wait_for(lock, stop, std::chrono::milliseconds(200), [&] {
-        return playing || step_requested || seek_to || recomposite || model_changed;
+      wake.wait_for(lock, stop, kIdleInterval, [&] {
+        return playing || step_requested || seek_to || recomposite || model_changed || show_next;
       });
       if (stop.stop_requested()) break;
       playing_now = playing;
@@ -472,97 +543,71 @@ void Player::State::run(std::stop_token stop) {
       composite_now = composite;
       settings_now = settings;
       stats.playing = playing;
+      if (seek_now) {
+        // Everything read ahead belongs to the old position; the reader starts over there.
+        generation = ++this->generation;
+        reader_seek = static_cast<std::int64_t>(*seek_now * fps + 1e-6);
+        wake_reader.notify_all();
+      }
     }
+    if (seek_now) {
+      (void)tracked.drain();  // frees a reader waiting to push an old frame
+      anchor.reset();
+    }
+    show_next = show_next || seek_now || step_now;
     const bool new_weights = refresh_model();
 
-    if (seek_now) {
-      const auto target = static_cast<std::int64_t>(*seek_now * fps + 1e-6);
-      if (target < next_index) {
-        if (!reopen()) continue;
+    if (!playing_now && !show_next) {
+      // Paused on a frame: show it again with new weights or settings (the target among them).
+      if ((new_weights || recomposite_now) && !shown.empty()) {
+        infer(settings_now);
+        cv::Mat out;
+        const bool swapped = composite_shown(composite_now, out);
+        publish(out, swapped, settings_now);
       }
-      std::optional<media::Frame> found;
-      while (next_index <= target) {
-        auto next = source->next();
-        if (!next) continue;  // a frame that did not decode: reported, skipped
-        if (!*next) break;
-        next_index = (**next).index + 1;
-        if ((**next).index >= target) found = std::move(**next);
-      }
-      if (found) {
-        tracker.reset();
-        process(std::move(*found), composite_now, settings_now);
-      }
-      anchor_time = SteadyClock::now();
-      anchor_index = next_index;
-      continue;
-    }
-    if (!playing_now && !step_now) {
-      if (new_weights && !last_frame.empty()) {
-        // Paused on a frame: show it with the new weights (its faces as tracked).
-        if (last_faces.empty() && current_model) {
-          process({.image = last_frame.clone(), .index = last_index, .timestamp_s = last_timestamp + 1e-3},
-                  composite_now, settings_now);
-        } else {
-          infer();
-          show(composite_now, settings_now);
-        }
-      } else if (recomposite_now && !last_frame.empty()) {
-        show(composite_now, settings_now);
-      }
-      anchor_index = -1;  // re-anchor the clock when play resumes
+      anchor.reset();  // the clock starts again when play resumes
       continue;
     }
 
-    // Real time: a frame is made as soon as the last one is out and published at its moment,
-    // so the time a frame takes is hidden up to one frame period; one that cannot be made by
-    // then is skipped (counted in stats().dropped, never hidden).
-    const double period = 1.0 / fps;
-    const bool real_time = settings_now.mode == PlayMode::kRealTime && !step_now;
-    if (real_time && anchor_index < 0) {
-      anchor_time = SteadyClock::now();
-      anchor_index = next_index;
-    }
-    const auto due_of = [&](std::int64_t index) {
-      return anchor_time + std::chrono::duration_cast<SteadyClock::duration>(
-                               std::chrono::duration<double>(static_cast<double>(index - anchor_index) * period));
-    };
-    const auto t = SteadyClock::now();
-    auto next = source->next();
-    const double decode_ms = ms_between(t, SteadyClock::now());
-    if (!next) {
-      set_error(next.error());
-      continue;
-    }
-    if (!*next) {
-      if (settings_now.loop && reopen()) {
-        anchor_index = -1;
-        continue;
-      }
+    std::optional<TrackedFrame> job = tracked.pop_for(kPollInterval, stop);
+    if (!job || job->generation != generation) continue;
+    if (job->end) {
       const std::lock_guard lock(mutex);
       playing = false;
       stats.playing = false;
       stats.at_end = true;
+      show_next = false;
       continue;
     }
-    next_index = (**next).index + 1;
-    {
-      const std::lock_guard lock(mutex);
-      smooth(stats.decode_ms, decode_ms);
+    const bool must_show = std::exchange(show_next, false);
+    const bool paced = playing_now && !must_show && !live;
+    if (paced && anchor && job->restart) {
+      // Looped back to the start: the first frame follows the last one by one period.
+      anchor = {last_due + seconds(period), job->frame.index};
     }
-    if (!real_time) {
-      process(std::move(**next), composite_now, settings_now);
-      continue;
-    }
-    const auto due = due_of((**next).index);
-    if (SteadyClock::now() > due + std::chrono::duration_cast<SteadyClock::duration>(std::chrono::duration<double>(period))) {
+    if (paced && anchor && settings_now.mode == PlayMode::kRealTime &&
+        SteadyClock::now() > due_of(job->frame.index) + seconds(period)) {
+      // Too late to be shown before the next frame is due.
       const std::lock_guard lock(mutex);
       ++stats.dropped;
       continue;
     }
-    process(std::move(**next), composite_now, settings_now, [&] {
+    shown = {.tracked = std::move(*job)};
+    infer(settings_now);
+    cv::Mat out;
+    const bool swapped = composite_shown(composite_now, out);
+    if (paced) {
+      if (!anchor) {
+        anchor = {SteadyClock::now(), shown.tracked.frame.index};
+      } else if (settings_now.mode == PlayMode::kEveryFrame &&
+                 SteadyClock::now() > due_of(shown.tracked.frame.index) + seconds(period)) {
+        anchor = {SteadyClock::now(), shown.tracked.frame.index};  // behind: slow down, show every frame
+      }
+      last_due = due_of(shown.tracked.frame.index);
       std::unique_lock lock(mutex);
-      wake.wait_until(lock, stop, due, [&] { return !playing || seek_to.has_value(); });
-    });
+      wake.wait_until(lock, stop, last_due, [&] { return !playing || seek_to.has_value(); });
+    }
+    publish(out, swapped, settings_now);
   }
 }
 

@@ -107,6 +107,7 @@ Result<StudioBenchmark> run_studio_benchmark(const StudioBenchmarkOptions& optio
     if (player->take_frame()) ++taken;
     std::this_thread::sleep_for(4ms);
   }
+  if (player->take_frame()) ++taken;  // the last frame, published just before the end
   const StepClock end{ws.training().step, Clock::now()};
   const PlayerStats after = player->stats();
   const auto cpu_after = cpu_by_thread();
