@@ -2,6 +2,9 @@
 
 #include <cstdio>
 
+#include <GLFW/glfw3.h>
+#include <backends/imgui_impl_glfw.h>
+
 #include "editor/panels.h"
 #include "editor/screenshot.h"
 #include "editor/studio_script.h"
@@ -93,6 +96,7 @@ void StudioApp::open_project() {
   }
   workspace::WorkspaceOptions workspace_options;
   workspace_options.distributed = options_.distributed;
+  if (options_.debug_stall_training) workspace_options.debug_stall_step = 0;
   auto opened = workspace::Workspace::open(folder, workspace_options);
   if (!opened) {
     status(format("cannot open {}: {}", folder.string(), opened.error().message));
@@ -176,15 +180,17 @@ void StudioApp::draw_ui() {
   ImGui::SetNextWindowSize(ImVec2(right, size.y * 0.50f), ImGuiCond_FirstUseEver);
   if (ws != nullptr) {
     const workspace::TrainingStatus training = ws->training();
-    const TrainingActions t = draw_training_panel(training, ws->history(), preview_texture_, 10000);
+    const TrainingActions t =
+        draw_training_panel(training, ws->history(), preview_texture_, 10000, ws->project_settings().train.loss_weights);
     if (t.start) {
       if (auto s = ws->start_training(); !s) status(format("training did not start: {}", s.error().message));
     }
     if (t.pause) ws->pause_training();
     if (t.resume) ws->resume_training();
     if (t.save) ws->save_training();
-    if (t.stop) (void)ws->stop_training();
+    if (t.stop) ws->stop_training();
     if (t.learning_rate) ws->set_learning_rate(*t.learning_rate);
+    if (t.loss_weights) ws->set_loss_weights(*t.loss_weights);
     if (t.gan) ws->set_gan(*t.gan);
     if (t.warp) ws->set_warp(*t.warp);
 
@@ -195,6 +201,7 @@ void StudioApp::draw_ui() {
       if (auto s = ws->start_recording(*r.record); !s) status(format("not recording: {}", s.error().message));
     }
     if (r.cancel) ws->cancel_recording();
+    if (r.stop) ws->stop_recording();
   }
   ImGui::SetNextWindowPos(ImVec2((size.x - right) * 0.5f, size.y * 0.72f), ImGuiCond_FirstUseEver);
   ImGui::SetNextWindowSize(ImVec2((size.x - right) * 0.5f, size.y * 0.28f), ImGuiCond_FirstUseEver);
@@ -266,6 +273,11 @@ Status StudioApp::run() {
 
 Result<StudioApp::ScriptFrame> StudioApp::advance_script() {
   ScriptFrame frame;
+  if (key_down_) {
+    // A scripted key is held for one drawn frame, then released, as a quick press would be.
+    ImGui_ImplGlfw_KeyCallback(window_.handle(), *key_down_, 0, GLFW_RELEASE, 0);
+    key_down_.reset();
+  }
   while (script_index_ < script_.size()) {
     const ScriptStep& step = script_[script_index_];
     const auto next = [&] {
@@ -290,7 +302,8 @@ Result<StudioApp::ScriptFrame> StudioApp::advance_script() {
       if (workspace_) {
         if (step.word == "swapped") met = last_frame_swapped_;
         if (step.word == "recorded") met = !workspace_->recording().running && !workspace_->recording().result.empty();
-        if (step.word == "trained") met = workspace_->training().step > 0;
+        if (step.word == "trained") met = workspace_->training().stats.step > 0;
+        if (step.word == "training") met = workspace_->training().running;
       }
       if (met) {
         next();
@@ -310,6 +323,13 @@ Result<StudioApp::ScriptFrame> StudioApp::advance_script() {
     }
     if (step.command == "quit") {
       frame.quit = true;
+      return frame;
+    }
+    if (step.command == "key") {
+      // Through GLFW's key callback, as a real key press arrives: the shortcuts see it like any other.
+      ImGui_ImplGlfw_KeyCallback(window_.handle(), static_cast<int>(step.number), 0, GLFW_PRESS, 0);
+      key_down_ = static_cast<int>(step.number);
+      next();
       return frame;
     }
     run_script_action(step);
@@ -341,7 +361,7 @@ void StudioApp::run_script_action(const ScriptStep& step) {
     if (step.word == "pause") ws->pause_training();
     if (step.word == "resume") ws->resume_training();
     if (step.word == "save") ws->save_training();
-    if (step.word == "stop") report(ws->stop_training());
+    if (step.word == "stop") ws->stop_training();
   }
   if (step.command == "set") {
     CompositeOptions o = ws->composite();

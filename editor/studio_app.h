@@ -100,6 +100,7 @@ class StudioApp {
   std::vector<ScriptStep> script_;
   std::size_t script_index_ = 0;
   bool waiting_ = false;
+  std::optional<int> key_down_;  // a scripted key pressed last frame, released before the next
   int frames_left_ = 0;
   std::chrono::steady_clock::time_point deadline_;
   float frame_ms_ = 0.0f;

@@ -54,6 +54,8 @@ Result<StudioOptions> parse_studio_options(std::span<char* const> args) {
       options.script = std::filesystem::path(*path);
     } else if (arg == "--no-train") {
       options.no_train = true;
+    } else if (arg == "--debug-stall-training") {
+      options.debug_stall_training = true;
     } else if (arg == "--world-size" || arg == "--dist-timeout") {
       const auto text = take_value();
       if (!text) return std::unexpected(text.error());

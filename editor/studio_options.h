@@ -21,6 +21,7 @@ struct StudioOptions {
   bool no_train = false;                            // --no-train: do not start training on open
   std::optional<std::filesystem::path> script;      // --script FILE: UI actions (studio_script.h)
   bool help = false;                                // --help / -h
+  bool debug_stall_training = false;                // --debug-stall-training: tests (the first step never returns)
   // --world-size W [--master HOST:PORT] [--dist-timeout S]: the studio trains as rank 0 of a
   // group; the other ranks run `mirage train --world-size W --rank R --master HOST:PORT`.
   workspace::DistributedOptions distributed;
@@ -37,7 +38,8 @@ inline constexpr const char* kStudioUsage =
     "  --world-size W        train as rank 0 of W processes (the others: mirage train --rank R ...)\n"
     "  --master HOST:PORT    where this studio hosts the group's rendezvous (default 127.0.0.1:29500;\n"
     "                        use an address the other machines reach)\n"
-    "  --dist-timeout S      seconds to wait for the other ranks (default 60)\n";
+    "  --dist-timeout S      seconds to wait for the other ranks (default 60)\n"
+    "  --debug-stall-training  tests: the first training step never returns (until the studio closes)\n";
 
 // kInvalidArgument with a one-line message for an unknown option, a missing or bad value.
 Result<StudioOptions> parse_studio_options(std::span<char* const> args);

@@ -121,46 +121,75 @@ ViewportActions draw_viewport(const ViewportInput& in, ViewState& view) {
 
 TrainingActions draw_training_panel(const workspace::TrainingStatus& t,
                                     const std::vector<workspace::TrainingPoint>& history, const UiTexture& preview,
-                                    std::int64_t step_target) {
+                                    std::int64_t step_target, const model::LossWeights& weights) {
   TrainingActions actions;
+  const train::TrainerStats& s = t.stats;
   ImGui::Begin("Training");
   if (t.connecting) {
-    ImGui::TextDisabled("waiting for the other %d ranks of the group...", t.world_size - 1);
+    ImGui::TextDisabled("waiting for the other %d ranks of the group...", s.world_size - 1);
+  } else if (t.starting) {
+    ImGui::TextDisabled("loading the faces and the model...");
+  } else if (t.stopping) {
+    ImGui::TextDisabled("stopping: the step ends, then the checkpoint is saved...");
   } else if (!t.running) {
     if (ImGui::Button("Start training")) actions.start = true;
   } else {
-    if (ImGui::Button(t.paused ? "Resume" : "Pause")) (t.paused ? actions.resume : actions.pause) = true;
+    if (ImGui::Button(s.paused ? "Resume" : "Pause")) (s.paused ? actions.resume : actions.pause) = true;
     ImGui::SameLine();
     if (ImGui::Button("Save")) actions.save = true;
     ImGui::SameLine();
     if (ImGui::Button("Stop")) actions.stop = true;
   }
   ImGui::SameLine();
-  ImGui::TextDisabled("%s", t.device.c_str());
+  ImGui::TextDisabled("%s", s.device.c_str());
   ImGui::Text("step %lld (saved %lld)   %.1f steps/s   %.0f faces/s   data wait %.0f %%",
-              static_cast<long long>(t.step), static_cast<long long>(t.saved_step), t.steps_per_second,
-              t.samples_per_second, 100 * t.data_wait_share);
-  if (t.world_size > 1 && !t.connecting) {
+              static_cast<long long>(s.step), static_cast<long long>(s.saved_step), t.steps_per_second,
+              s.samples_per_second, 100 * s.data_wait_share);
+  if (s.world_size > 1 && !t.connecting) {
     // Every rank's own pace: the group steps at the slowest one's.
     std::string speeds;
-    for (std::size_t r = 0; r < t.rank_steps_per_second.size(); ++r) {
-      speeds += format("{}rank {}: {:.2f}", r == 0 ? "" : "   ", r, t.rank_steps_per_second[r]);
+    for (std::size_t r = 0; r < s.rank_steps_per_second.size(); ++r) {
+      speeds += format("{}rank {}: {:.2f}", r == 0 ? "" : "   ", r, s.rank_steps_per_second[r]);
     }
-    ImGui::Text("group of %d ranks   all-reduce %.0f %% of a step", t.world_size, 100 * t.reduce_wait_share);
+    ImGui::Text("group of %d ranks   all-reduce %.0f %% of a step", s.world_size, 100 * s.reduce_wait_share);
     ImGui::TextDisabled("steps/s   %s", speeds.c_str());
   }
-  if (t.steps_per_second > 0 && step_target > t.step) {
+  if (t.steps_per_second > 0 && step_target > s.step) {
     ImGui::Text("ETA to step %lld: %s", static_cast<long long>(step_target),
-                clock_text((step_target - t.step) / t.steps_per_second).c_str());
+                clock_text((step_target - s.step) / t.steps_per_second).c_str());
   }
-  float lr = static_cast<float>(t.learning_rate > 0 ? t.learning_rate : 1e-3);
+  float lr = static_cast<float>(s.learning_rate > 0 ? s.learning_rate : 1e-3);
   if (ImGui::SliderFloat("learning rate", &lr, 1e-6f, 3e-3f, "%.2e", ImGuiSliderFlags_Logarithmic)) {
     actions.learning_rate = lr;
   }
-  bool gan = t.gan, warp = t.warp;
+  bool gan = s.gan, warp = s.warp;
   if (ImGui::Checkbox("GAN", &gan)) actions.gan = gan;
   ImGui::SameLine();
   if (ImGui::Checkbox("random warp", &warp)) actions.warp = warp;
+  if (ImGui::TreeNode("Loss weights")) {
+    model::LossWeights w = weights;
+    bool changed = false;
+    const auto slider = [&](const char* label, double& value, float top) {
+      float v = static_cast<float>(value);
+      if (ImGui::SliderFloat(label, &v, 0.0f, top, "%.2f")) {
+        value = v;
+        changed = true;
+      }
+    };
+    slider("L1", w.l1, 10);
+    slider("DSSIM", w.ssim, 10);
+    slider("mask", w.mask, 10);
+    slider("eyes", w.eyes, 30);
+    slider("mouth", w.mouth, 30);
+    slider("edge", w.edge, 2);
+    slider("adversarial (GAN)", w.adversarial, 1);
+    if (ImGui::SmallButton("defaults")) {
+      w = model::LossWeights{};
+      changed = true;
+    }
+    if (changed) actions.loss_weights = w;
+    ImGui::TreePop();
+  }
 
   section("Loss");
   if (history.empty()) {
@@ -181,7 +210,15 @@ TrainingActions draw_training_panel(const workspace::TrainingStatus& t,
     ImGui::PlotLines("##total", total.data(), static_cast<int>(total.size()), 0, label, 0.0f, top, ImVec2(width, 70));
     std::snprintf(label, sizeof label, "A %.4f  B %.4f", a.back(), b.back());
     ImGui::PlotLines("##a", a.data(), static_cast<int>(a.size()), 0, label, 0.0f, top, ImVec2(width, 45));
-    if (t.eval_psnr_a > 0) ImGui::Text("held-out A->A %.2f dB", t.eval_psnr_a);
+    std::vector<float> psnr;
+    for (std::size_t i = first; i < history.size(); ++i) {
+      if (history[i].eval_psnr_a > 0) psnr.push_back(static_cast<float>(history[i].eval_psnr_a));
+    }
+    if (!psnr.empty()) {
+      std::snprintf(label, sizeof label, "held-out A->A %.2f dB", psnr.back());
+      ImGui::PlotLines("##psnr", psnr.data(), static_cast<int>(psnr.size()), 0, label, FLT_MAX, FLT_MAX,
+                       ImVec2(width, 45));
+    }
   }
   section("Preview (A, A->A, A->B, mask | B, B->B, B->A, mask)");
   if (preview.ready()) {
@@ -247,7 +284,13 @@ RecorderActions draw_recorder_panel(const workspace::RecorderStatus& r, std::str
   std::snprintf(buffer, sizeof buffer, "%s", path.c_str());
   ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x - 70);
   if (ImGui::InputText("output", buffer, sizeof buffer)) path = buffer;
-  if (r.running) {
+  if (r.running && r.live) {
+    ImGui::Text("recording live: %lld frames", static_cast<long long>(r.frames_done));
+    ImGui::SameLine();
+    if (ImGui::Button("Stop")) actions.stop = true;
+    ImGui::SameLine();
+    if (ImGui::Button("Cancel")) actions.cancel = true;
+  } else if (r.running) {
     const float share = r.frames_expected > 0 ? static_cast<float>(r.frames_done) / r.frames_expected : 0.0f;
     char label[64];
     std::snprintf(label, sizeof label, "%lld / %lld frames", static_cast<long long>(r.frames_done),

@@ -45,11 +45,14 @@ ViewportActions draw_viewport(const ViewportInput& input, ViewState& view);
 struct TrainingActions {
   bool start = false, pause = false, resume = false, save = false, stop = false;
   std::optional<double> learning_rate;
+  std::optional<model::LossWeights> loss_weights;
   std::optional<bool> gan, warp;
 };
+// `weights`: the loss weights in use (the project's), edited in place by the sliders.
 TrainingActions draw_training_panel(const workspace::TrainingStatus& status,
                                     const std::vector<workspace::TrainingPoint>& history,
-                                    const UiTexture& preview, std::int64_t step_target);
+                                    const UiTexture& preview, std::int64_t step_target,
+                                    const model::LossWeights& weights);
 
 // Every compositing option as a slider or combo (from the one table), reset per option and all.
 std::optional<CompositeOptions> draw_blend_panel(const CompositeOptions& current);
@@ -57,6 +60,7 @@ std::optional<CompositeOptions> draw_blend_panel(const CompositeOptions& current
 struct RecorderActions {
   std::optional<std::string> record;  // the output path
   bool cancel = false;
+  bool stop = false;  // live: end the clip and keep it
 };
 RecorderActions draw_recorder_panel(const workspace::RecorderStatus& status, std::string& path);
 

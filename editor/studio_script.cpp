@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -16,6 +17,21 @@ namespace {
 bool to_number(const std::string& text, double& value) {
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
   return error == std::errc() && end == text.data() + text.size() && std::isfinite(value);
+}
+
+// GLFW's key code of a key name (GLFW's codes are ASCII for letters, digits and punctuation).
+std::optional<int> key_code(const std::string& name) {
+  if (name.size() == 1) {
+    const char c = name[0];
+    if (c >= 'A' && c <= 'Z') return c;
+    if (c >= 'a' && c <= 'z') return c - 'a' + 'A';
+    if (c >= '0' && c <= '9') return c;
+  }
+  if (name == "space") return 32;
+  if (name == "period") return 46;
+  if (name == "comma") return 44;
+  if (name == "F1") return 290;
+  return std::nullopt;
 }
 
 }  // namespace
@@ -43,8 +59,8 @@ Result<std::vector<ScriptStep>> parse_script(const std::string& text) {
       if (!to_number(a, step.number) || step.number < 0 || !b.empty()) return bad(format("{} wants one number", c));
       if (c == "frames" && step.number > kMaxScriptFrames) return bad(format("frames: at most {}", kMaxScriptFrames));
     } else if (c == "until") {
-      static const std::set<std::string> conditions = {"swapped", "recorded", "trained"};
-      if (!conditions.contains(a)) return bad("until wants swapped, recorded or trained");
+      static const std::set<std::string> conditions = {"swapped", "recorded", "trained", "training"};
+      if (!conditions.contains(a)) return bad("until wants swapped, recorded, trained or training");
       step.word = a;
       step.number = 120;
       if (!b.empty() && (!to_number(b, step.number) || step.number <= 0 || step.number > kMaxScriptWaitSeconds)) {
@@ -76,6 +92,11 @@ Result<std::vector<ScriptStep>> parse_script(const std::string& text) {
     } else if (c == "record" || c == "screenshot") {
       if (a.empty() || !b.empty()) return bad(format("{} wants one path", c));
       step.word = a;
+    } else if (c == "key") {
+      const auto code = key_code(a);
+      if (!code || !b.empty()) return bad("key wants one key: A-Z, 0-9, space, period, comma or F1");
+      step.word = a;
+      step.number = *code;
     } else if (c == "play" || c == "pause" || c == "step" || c == "quit") {
       if (!a.empty()) return bad(format("{} takes nothing", c));
     } else {

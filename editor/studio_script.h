@@ -5,11 +5,13 @@
 //   frames 30                  draw 30 frames
 //   until swapped 120          draw until the viewport shows a swapped face (at most 120 s)
 //   until recorded 300         ... until the recording has finished
+//   until trained | training   ... until a step is done | the trainer runs
 //   play | pause | step | seek 1.5
 //   train start|pause|resume|save|stop
 //   set feather 20             any compositing option by its key (the one table); colour rct
 //   view swapped|original|split
 //   record renders/take.mp4    relative paths are relative to the project
+//   key E                      press a key (A-Z, 0-9, space, period, comma, F1) for one frame
 //   screenshot out.png         save the window as it is drawn this frame
 //   quit
 //
@@ -34,7 +36,7 @@ struct ScriptStep {
   std::string command;              // frames, until, play, pause, step, seek, train, set, view, record, screenshot, quit
   std::string word;                 // train's and view's argument, until's condition, set's key, paths
   std::string value;                // set's value as written
-  double number = 0;                // frames' count, until's timeout, seek's seconds
+  double number = 0;                // frames' count, until's timeout, seek's seconds, key's GLFW code
 };
 
 Result<std::vector<ScriptStep>> parse_script(const std::string& text);

@@ -88,8 +88,15 @@ std::string_view to_string(RecordState state) {
 Status write_provenance_record(const ProvenanceRecord& r) {
   auto clip_sha = sha256_file(r.clip);
   if (!clip_sha) return std::unexpected(clip_sha.error());
-  auto source_sha = sha256_file(r.source);
-  if (!source_sha) return std::unexpected(source_sha.error());
+  Json source = {{"path", r.source_is_live ? r.source.string() : fs::absolute(r.source).lexically_normal().string()},
+                 {"sha256", nullptr}};
+  if (r.source_is_live) {
+    source["live"] = true;
+  } else {
+    auto source_sha = sha256_file(r.source);
+    if (!source_sha) return std::unexpected(source_sha.error());
+    source["sha256"] = *source_sha;
+  }
   Json model = {{"preset", r.model_preset}, {"weights_sha256", r.weights_sha256},
                 {"checkpoint", nullptr}, {"checkpoint_sha256", nullptr}};
   if (!r.checkpoint.empty()) {
@@ -102,7 +109,7 @@ Status write_provenance_record(const ProvenanceRecord& r) {
       {"format", kFormat},
       {"version", kRecordVersion},
       {"clip", {{"name", r.clip.filename().string()}, {"sha256", *clip_sha}}},
-      {"source", {{"path", fs::absolute(r.source).lexically_normal().string()}, {"sha256", *source_sha}}},
+      {"source", source},
       {"model", model},
       {"watermark", r.watermark ? payload_json(*r.watermark) : Json(nullptr)},
       {"settings", r.settings},

@@ -6,7 +6,7 @@
 //   std::puts(verdict->line.c_str());
 //
 // The record (JSON, written atomically): format "mirage-provenance" version 1, the clip's name and
-// SHA-256, the source video's path and SHA-256, the model (preset, SHA-256 of its
+// SHA-256, the source video's path and SHA-256 (a camera's path, "live": true), the model (preset, SHA-256 of its
 // weights, and the checkpoint file with its SHA-256 when the weights came from one), the
 // watermark payload embedded (or null), the settings (free-form JSON from the writer: identity,
 // range, encoder, compositing options, label), the time (UTC, ISO 8601) and Mirage's version.
@@ -29,6 +29,7 @@ namespace mirage::media {
 struct ProvenanceRecord {
   std::filesystem::path clip;    // the finished clip (hashed when written)
   std::filesystem::path source;  // the video it was made from (hashed when written)
+  bool source_is_live = false;   // a camera: named, not hashed (its "sha256" is null, "live" true)
   std::string model_preset;
   std::string weights_sha256;
   std::filesystem::path checkpoint;  // empty: the weights were a trainer's snapshot

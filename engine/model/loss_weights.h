@@ -19,6 +19,7 @@ struct LossWeights {
   double mouth = 2.0;        // extra L1/edge weight inside the mouth mask
   double edge = 0.1;         // L1 of the image gradients (x and y)
   double adversarial = 0.1;  // LSGAN generator term; used only while the GAN is on
+  bool operator==(const LossWeights&) const = default;
 };
 
 Json to_json(const LossWeights& weights);

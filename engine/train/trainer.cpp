@@ -181,6 +181,13 @@ void Trainer::State::loop(std::stop_token stop) {
       continue;  // stopping: the next exchange tells the group
     }
     ++batches;
+    if (run_steps == options.debug_stall_step) {
+      while (!stop.stop_requested() && !stop_sent.load()) std::this_thread::sleep_for(kPausePoll);
+      stopping = true;
+      if (stop.stop_requested()) save_on_stop = false;
+      if (!group) return;
+      continue;
+    }
     const auto t1 = Clock::now();
     const bool stepped = train_step(*batch);
     const double wait_s = std::chrono::duration<double>(t1 - t0).count();
@@ -353,7 +360,10 @@ void Trainer::start() {
   });
 }
 
-bool Trainer::send(TrainerCommand command) { return state_->commands.try_push(std::move(command)); }
+bool Trainer::send(TrainerCommand command) {
+  if (std::holds_alternative<Stop>(command)) state_->stop_sent = true;
+  return state_->commands.try_push(std::move(command));
+}
 
 TrainerStats Trainer::stats() const { return state_->stats.latest().value_or(TrainerStats{}); }
 

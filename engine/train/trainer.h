@@ -88,6 +88,9 @@ struct TrainerOptions {
   int prefetch = 3;
   std::int64_t debug_poison_step = -1;  // tests: the loss of this step becomes NaN
   bool debug_poison_weights = false;    // tests: ... and a weight becomes NaN as well
+  // Tests of the UI: the step after this many steps of the run never returns, until Stop is
+  // sent or the trainer is destroyed (a stand-in for a step that hangs; nothing is trained).
+  std::int64_t debug_stall_step = -1;
   int timing_skip = 0;               // steps of this run left out of stats().timed_* (warm-up)
   // Data parallel (world_size > 1): every rank trains on its own shard of each batch of
   // world_size x batch faces per identity and all-reduces the gradients; see "Data parallel"

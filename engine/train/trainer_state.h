@@ -6,6 +6,7 @@
 // Everything here runs on the trainer thread unless it says otherwise.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <fstream>
 #include <memory>
@@ -109,6 +110,7 @@ struct Trainer::State {
   std::unique_ptr<std::ofstream> log_file;
 
   CommandQueue<TrainerCommand> commands{256};
+  std::atomic<bool> stop_sent{false};  // a Stop was sent (any thread): ends debug_stall_step
   Mailbox<TrainerStats> stats;
   Mailbox<std::shared_ptr<const PreviewImage>> previews;
   Mailbox<std::shared_ptr<const model::WeightSnapshot>> snapshots;

@@ -55,7 +55,8 @@ Json to_json(const ProjectSettings& s) {
               {"faces", {{"a", s.faces_a.string()}, {"b", s.faces_b.string()}}},
               {"train",
                {{"preset", s.train.preset}, {"batch", s.train.batch}, {"learning_rate", s.train.learning_rate},
-                {"gan", s.train.gan}, {"warp", s.train.warp}, {"save_every", s.train.save_every}}},
+                {"gan", s.train.gan}, {"warp", s.train.warp}, {"save_every", s.train.save_every},
+                {"loss_weights", model::to_json(s.train.loss_weights)}}},
               {"composite", composite_options_json(s.composite)},
               {"player",
                {{"mode", std::string(to_string(s.player.mode))}, {"loop", s.player.loop},
@@ -68,7 +69,7 @@ Result<ProjectSettings> settings_from_json(const Json& json, const std::string& 
   ConfigReader reader(json, source_name);
   reader.allow_only("", {"schema", "source", "faces", "train", "composite", "player"});
   reader.allow_only("faces", {"a", "b"});
-  reader.allow_only("train", {"preset", "batch", "learning_rate", "gan", "warp", "save_every"});
+  reader.allow_only("train", {"preset", "batch", "learning_rate", "gan", "warp", "save_every", "loss_weights"});
   reader.allow_only("player", {"mode", "loop", "to", "snapshot_every_steps", "snapshot_every_s", "label"});
   reader.require("schema");
   int schema = kProjectSchema;
@@ -88,6 +89,12 @@ Result<ProjectSettings> settings_from_json(const Json& json, const std::string& 
   reader.read("train.gan", s.train.gan);
   reader.read("train.warp", s.train.warp);
   reader.read("train.save_every", s.train.save_every, 0, 1000000);
+  if (const Json* weights = find_field(json, "train.loss_weights"); weights != nullptr && reader.ok()) {
+    if (auto status = model::read_loss_weights(*weights, source_name + ": train.loss_weights", s.train.loss_weights);
+        !status) {
+      return std::unexpected(status.error());
+    }
+  }
   read_composite(reader, s.composite);
   std::string mode(to_string(s.player.mode)), to(to_string(s.player.to));
   reader.read_choice("player.mode", mode, {"real-time", "every-frame"});
@@ -131,6 +138,21 @@ Result<Project> Project::open(const fs::path& folder) {
       break;
     }
   }
+  return project;
+}
+
+Result<Project> Project::open_or_new(const fs::path& folder) {
+  std::error_code ec;
+  if (fs::exists(folder / kProjectFile, ec) || fs::is_directory(folder / "faces", ec) ||
+      fs::is_directory(folder / "model", ec)) {
+    return open(folder);
+  }
+  fs::create_directories(folder, ec);
+  if (ec || !fs::is_directory(folder, ec)) {
+    return fail(ErrorCode::kIo, "cannot make the project folder {}{}", folder.string(), ec ? ": " + ec.message() : "");
+  }
+  Project project;
+  project.folder_ = folder;
   return project;
 }
 

@@ -22,6 +22,7 @@
 #include "engine/core/composite_options.h"
 #include "engine/core/config.h"
 #include "engine/core/error.h"
+#include "engine/model/loss_weights.h"
 
 namespace mirage::workspace {
 
@@ -52,6 +53,7 @@ struct TrainSettings {
   bool gan = false;
   bool warp = true;
   int save_every = 500;
+  model::LossWeights loss_weights;
   bool operator==(const TrainSettings&) const = default;
 };
 
@@ -74,6 +76,10 @@ class Project {
   // Errors: kNotFound (no such folder, or a folder that is no project: no project.json, no
   // faces/ and no model/), kCorrupt (project.json is not JSON), kInvalidArgument (a bad field).
   static Result<Project> open(const std::filesystem::path& folder);
+  // open(), or for a folder that is no project yet (made if missing) a project with the default
+  // settings and no file: project.json is written by the first save(). kIo for a folder that
+  // cannot be made; open()'s errors for a project.json that is broken.
+  static Result<Project> open_or_new(const std::filesystem::path& folder);
   // A new project in `folder` (made if missing) with project.json; kIo when one exists already.
   static Result<Project> create(const std::filesystem::path& folder, const ProjectSettings& settings);
 

@@ -55,6 +55,19 @@ struct StepClock {
   Clock::time_point at;
 };
 
+// Ticks the workspace until the trainer it is making runs; its error otherwise.
+Status wait_until_training(Workspace& ws) {
+  while (ws.training().starting) {
+    ws.tick();
+    std::this_thread::sleep_for(20ms);
+  }
+  ws.tick();
+  if (ws.training().running) return ok();
+  std::string why = "training did not start";
+  for (std::string& m : ws.take_messages()) why = std::move(m);
+  return fail(ErrorCode::kInternal, "{}", why);
+}
+
 double rate(const StepClock& a, const StepClock& b) {
   const double seconds = std::chrono::duration<double>(b.at - a.at).count();
   return seconds > 0 ? static_cast<double>(b.step - a.step) / seconds : 0;
@@ -69,13 +82,14 @@ Result<StudioBenchmark> run_studio_benchmark(const StudioBenchmarkOptions& optio
     auto solo = Workspace::open(options.project, {.open_player = false});
     if (!solo) return std::unexpected(solo.error());
     if (auto s = (*solo)->start_training(); !s) return std::unexpected(s.error());
+    if (auto s = wait_until_training(**solo); !s) return std::unexpected(s.error());
     std::this_thread::sleep_for(std::chrono::duration<double>(options.solo_seconds / 4));
     (*solo)->tick();
-    const StepClock start{(*solo)->training().step, Clock::now()};
+    const StepClock start{(*solo)->training().stats.step, Clock::now()};
     std::this_thread::sleep_for(std::chrono::duration<double>(options.solo_seconds * 3 / 4));
-    const StepClock end{(*solo)->training().step, Clock::now()};
+    const StepClock end{(*solo)->training().stats.step, Clock::now()};
     report.solo_steps_per_second = rate(start, end);
-    if (auto s = (*solo)->stop_training(); !s) return std::unexpected(s.error());
+    if (auto s = (*solo)->finish_training(); !s) return std::unexpected(s.error());
   }
 
   auto opened = Workspace::open(options.project);
@@ -88,6 +102,7 @@ Result<StudioBenchmark> run_studio_benchmark(const StudioBenchmarkOptions& optio
   settings.loop = false;
   if (auto s = ws.set_player_settings(settings); !s) return std::unexpected(s.error());
   if (auto s = ws.start_training(); !s) return std::unexpected(s.error());
+  if (auto s = wait_until_training(ws); !s) return std::unexpected(s.error());
   // Let the first snapshot reach the player before the clock starts.
   const auto ready_by = Clock::now() + 60s;
   while (player->stats().model_step < 0 && Clock::now() < ready_by) {
@@ -98,7 +113,7 @@ Result<StudioBenchmark> run_studio_benchmark(const StudioBenchmarkOptions& optio
   while (!player->take_frame() && Clock::now() < ready_by) std::this_thread::sleep_for(5ms);
   const PlayerStats before = player->stats();
   const auto cpu_before = cpu_by_thread();
-  const StepClock start{ws.training().step, Clock::now()};
+  const StepClock start{ws.training().stats.step, Clock::now()};
   player->play();
   // The stand-in UI: ticks the workspace and takes each frame, as the window does per frame.
   std::int64_t taken = 0;
@@ -108,7 +123,7 @@ Result<StudioBenchmark> run_studio_benchmark(const StudioBenchmarkOptions& optio
     std::this_thread::sleep_for(4ms);
   }
   if (player->take_frame()) ++taken;  // the last frame, published just before the end
-  const StepClock end{ws.training().step, Clock::now()};
+  const StepClock end{ws.training().stats.step, Clock::now()};
   const PlayerStats after = player->stats();
   const auto cpu_after = cpu_by_thread();
   report.wall_seconds = std::chrono::duration<double>(end.at - start.at).count();
@@ -166,7 +181,7 @@ Result<StudioBenchmark> run_studio_benchmark(const StudioBenchmarkOptions& optio
     if (!ws.recording().succeeded && report.soak_recordings > 0) ++report.soak_errors;
     report.rss_end_mb = rss_mb();
   }
-  if (auto s = ws.stop_training(); !s) return std::unexpected(s.error());
+  if (auto s = ws.finish_training(); !s) return std::unexpected(s.error());
   return report;
 }
 

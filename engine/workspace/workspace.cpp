@@ -13,11 +13,9 @@
 #include "engine/core/worker.h"
 #include "engine/model/runtime.h"
 #include "engine/model/weight_snapshot.h"
-#include "engine/swap/convert.h"
-#include "engine/swap/identity_classifier.h"
 #include "engine/swap/model_swapper.h"
 #include "engine/train/face_set_data.h"
-#include "engine/train/trainer.h"
+#include "engine/workspace/recording.h"
 
 namespace mirage::workspace {
 namespace {
@@ -40,7 +38,9 @@ struct Workspace::Training {
   std::vector<TrainingPoint> history;
   std::int64_t last_step = -1;
   Clock::time_point last_snapshot_request = Clock::now();
+  bool stop_sent = false;
   bool finished_reported = false;
+  std::optional<Error> failure;  // how the run ended, once it has (tick() or finish_training())
 };
 
 // A group's trainer being made on a thread of its own (the rendezvous can take until the timeout).
@@ -54,29 +54,14 @@ struct Workspace::PendingTrainer {
   }
 };
 
-struct Workspace::Recorder {
-  std::atomic<bool> cancel{false};
-  std::atomic<bool> done{false};
-  std::atomic<std::int64_t> frames_done{0};
-  std::atomic<std::int64_t> frames_expected{-1};
-  fs::path output;
-  mutable std::mutex mutex;
-  std::string result;
-  bool succeeded = false;
-  bool reported = false;
-  std::unique_ptr<swap::LiveSwapper> model;
-  std::optional<swap::IdentityClassifier> classifier;
-  Worker thread;  // last: stopped first
-};
-
 Workspace::Workspace(Project project, WorkspaceOptions options)
     : project_(std::move(project)), options_(std::move(options)), settings_(project_.settings()) {}
 
 Result<std::unique_ptr<Workspace>> Workspace::open(const fs::path& folder, const WorkspaceOptions& options) {
-  auto project = Project::open(folder);
+  auto project = options.allow_new_folder ? Project::open_or_new(folder) : Project::open(folder);
   if (!project) return std::unexpected(project.error());
   std::unique_ptr<Workspace> ws(new Workspace(std::move(*project), options));
-  if (!ws->project_.has_file()) ws->say(format("{}: no project.json yet; it is written on the first change", folder.string()));
+  if (!ws->project_.has_file() && options.open_player) ws->say(format("{}: no project.json yet; it is written on the first change", folder.string()));
   if (options.open_player) {
     if (ws->settings_.source.empty()) {
       ws->say("the project has no target video: nothing to play");
@@ -101,18 +86,12 @@ Result<std::unique_ptr<Workspace>> Workspace::open(const fs::path& folder, const
 }
 
 Workspace::~Workspace() {
-  if (recorder_) {
-    recorder_->cancel = true;
-    recorder_->thread.stop();
-  }
+  recorder_.reset();  // cancels: no partial clip
   player_.reset();
   if (settings_dirty_) {
     if (auto s = project_.save(settings_); !s) log::error("settings not saved: {}", s.error().message);
   }
-  if (training_ && training_->trainer) {
-    training_->trainer->send(train::Stop{});
-    (void)training_->trainer->wait();
-  }
+  (void)finish_training();  // its outcome is said (logged) as it happens
 }
 
 void Workspace::say(std::string message) {
@@ -127,21 +106,31 @@ std::vector<std::string> Workspace::take_messages() {
   return out;
 }
 
-Status Workspace::start_training() {
-  if (training_ && training_->trainer && !training_->trainer->stats().finished) {
+Status Workspace::start_training(const TrainingRequest& request) {
+  if (training_ && !training_->trainer->stats().finished) {
     return fail(ErrorCode::kInvalidArgument, "training is already running");
   }
-  if (pending_) return fail(ErrorCode::kInvalidArgument, "training is already waiting for its group");
-  auto a = train::load_face_bank(project_.faces_a(), 0);
-  if (!a) return std::unexpected(a.error().with_context("face set A"));
-  auto b = train::load_face_bank(project_.faces_b(), 0);
-  if (!b) return std::unexpected(b.error().with_context("face set B"));
+  if (pending_) return fail(ErrorCode::kInvalidArgument, "training is already starting");
+  start_failure_.reset();
+  const fs::path faces_a = request.faces_a.empty() ? project_.faces_a() : request.faces_a;
+  const fs::path faces_b = request.faces_b.empty() ? project_.faces_b() : request.faces_b;
+  if (request.synthetic_faces <= 0) {
+    // What can be known at once is said at once; loading the faces themselves takes seconds.
+    for (const auto& [name, folder] : {std::pair{"face set A", faces_a}, std::pair{"face set B", faces_b}}) {
+      std::error_code ec;
+      if (!fs::exists(folder / "faceset.json", ec)) {
+        return fail(ErrorCode::kNotFound, "{}: {} holds no face set (faceset.json)", name, folder.string());
+      }
+    }
+  }
+  if (request.holdout == 1) return fail(ErrorCode::kInvalidArgument, "hold-out must be 0 or at least 2");
   train::TrainerOptions o;
   o.preset = settings_.train.preset;
   o.model_dir = project_.model_dir();
   o.batch = settings_.train.batch;
   o.device = options_.device;
   o.learning_rate = settings_.train.learning_rate > 0 ? settings_.train.learning_rate : -1;  // 0: the preset's
+  o.weights = settings_.train.loss_weights;
   o.gan = settings_.train.gan;
   o.augment.warp = settings_.train.warp;
   o.save_every = settings_.train.save_every;
@@ -150,40 +139,66 @@ Status Workspace::start_training() {
   o.schedule = "constant";  // an open-ended run: no end to decay towards
   o.warmup_steps = 50;
   o.distributed = options_.distributed;
+  o.debug_stall_step = options_.debug_stall_step;
+  if (request.adjust) request.adjust(o);
   // Sharing a small CPU: with the player on, training keeps all cores but one, which the player
   // (decode, track, infer on one thread, composite) has to itself; alone it takes every core.
   // The trainer's OpenMP team is made on its own set-up thread, which picks this count up.
   const int cores = model::available_cores();
-  const int train_threads = player_ && cores > 1 ? cores - 1 : cores;
+  const int train_threads = request.threads >= 0 ? request.threads : player_ && cores > 1 ? cores - 1 : cores;
   if (auto s = model::configure_runtime(train_threads); !s) return s;
   // The trainer's threads (its own, its OpenMP team, its data threads) inherit the niceness of
   // the thread that creates them: made from a helper thread at kTrainingNice, they yield to the
   // player and the UI when those need the CPU, and take whatever is left.
   const int nice = player_ ? kTrainingNice : 0;
   auto pending = std::make_unique<PendingTrainer>();
-  pending->description = format("training {} on {} + {} faces ({} of {} cores{})", o.preset,
-                                project_.faces_a().filename().string(), project_.faces_b().filename().string(),
-                                train_threads, cores,
-                                o.distributed.active() ? format(", rank {} of {}", o.distributed.rank,
-                                                                o.distributed.world_size)
-                                                       : std::string());
   PendingTrainer* p = pending.get();
-  p->maker = std::thread([p, nice, o, fa = std::make_shared<const train::FaceBank>(std::move(a->train)),
-                          fb = std::make_shared<const train::FaceBank>(std::move(b->train))] {
+  const std::string group = o.distributed.active()
+                                ? format(", rank {} of {}", o.distributed.rank, o.distributed.world_size)
+                                : std::string();
+  p->maker = std::thread([p, nice, o, request, faces_a, faces_b, group, threads = train_threads, cores] {
     if (nice != 0) setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), nice);
-    p->result = train::Trainer::create(o, fa, fb);
-    if (p->result) (*p->result)->start();
+    std::shared_ptr<const train::FaceBank> a, b, eval_a;
+    std::string faces;
+    if (request.synthetic_faces > 0) {
+      const int size = 256;
+      a = std::make_shared<const train::FaceBank>(train::synthetic_faces(request.synthetic_faces, size, 0));
+      b = std::make_shared<const train::FaceBank>(train::synthetic_faces(request.synthetic_faces, size, 1));
+      faces = format("{} generated faces per identity", request.synthetic_faces);
+    } else {
+      auto bank_a = train::load_face_bank(faces_a, request.holdout);
+      if (!bank_a) {
+        p->result = std::unexpected(bank_a.error().with_context("face set A"));
+        p->done = true;
+        return;
+      }
+      auto bank_b = train::load_face_bank(faces_b, request.holdout);
+      if (!bank_b) {
+        p->result = std::unexpected(bank_b.error().with_context("face set B"));
+        p->done = true;
+        return;
+      }
+      a = std::make_shared<const train::FaceBank>(std::move(bank_a->train));
+      b = std::make_shared<const train::FaceBank>(std::move(bank_b->train));
+      if (!bank_a->held_out.empty()) eval_a = std::make_shared<const train::FaceBank>(std::move(bank_a->held_out));
+      faces = format("{} + {} faces ({}, {}){}", a->size(), b->size(), faces_a.filename().string(),
+                     faces_b.filename().string(), eval_a ? format(", {} of A held out", eval_a->size()) : std::string());
+    }
+    p->result = train::Trainer::create(o, a, b, eval_a);
+    if (p->result) {
+      const train::TrainerStats first = (*p->result)->stats();
+      p->description = format("{} preset, {}, batch {} per identity{}, {} on {} ({} of {} cores), from step {}",
+                              o.preset, faces, o.batch, group, first.precision, first.device, threads, cores,
+                              first.step);
+      (*p->result)->start();
+    }
     p->done = true;
   });
   if (o.distributed.active()) {
     say(format("waiting for the {} ranks at {}:{} (up to {:g} s)", o.distributed.world_size,
                o.distributed.master_host, o.distributed.master_port, o.distributed.timeout_s));
-    pending_ = std::move(pending);
-    return ok();
   }
-  p->maker.join();
-  if (!p->result) return std::unexpected(p->result.error());
-  adopt(std::move(*p->result), p->description);
+  pending_ = std::move(pending);
   return ok();
 }
 
@@ -191,6 +206,7 @@ void Workspace::adopt(std::unique_ptr<train::Trainer> trainer, const std::string
   training_ = std::make_unique<Training>();
   training_->trainer = std::shared_ptr<train::Trainer>(std::move(trainer));
   training_->trainer->send(train::RequestSnapshot{});
+  if (std::exchange(stop_when_started_, false)) training_->stop_sent = training_->trainer->send(train::Stop{});
   if (player_) {
     std::shared_ptr<train::Trainer> shared = training_->trainer;
     player_->set_snapshots({.version = [shared] { return shared->snapshot_version(); },
@@ -209,14 +225,30 @@ void Workspace::save_training() {
   if (training_) training_->trainer->send(train::Save{});
 }
 
-Status Workspace::stop_training() {
-  if (!training_) return ok();
-  training_->trainer->send(train::Stop{});
-  Status s = training_->trainer->wait();
-  const train::TrainerStats last = training_->trainer->stats();
-  training_->finished_reported = true;
-  say(s ? format("training stopped at step {} (saved)", last.step) : s.error().message);
-  return s;
+void Workspace::stop_training() {
+  if (pending_) stop_when_started_ = true;
+  if (!training_ || training_->stop_sent) return;
+  training_->stop_sent = training_->trainer->send(train::Stop{});
+  if (training_->stop_sent) say(format("stopping training at step {} (saving)", training_->trainer->stats().step));
+}
+
+Status Workspace::finish_training() {
+  if (pending_) {
+    stop_when_started_ = true;
+    pending_->maker.join();
+    tick_training();
+  }
+  if (!training_) return start_failure_ ? Status(std::unexpected(*start_failure_)) : ok();
+  stop_training();
+  tick_training();
+  if (!training_->finished_reported) {
+    const Status result = training_->trainer->wait();
+    training_->finished_reported = true;
+    if (!result) training_->failure = result.error();
+    say(result ? format("training stopped at step {} (saved)", training_->trainer->stats().step) : result.error().message);
+  }
+  if (training_->failure) return std::unexpected(*training_->failure);
+  return ok();
 }
 
 void Workspace::set_learning_rate(double value) {
@@ -225,6 +257,12 @@ void Workspace::set_learning_rate(double value) {
     settings_dirty_ = true;
     if (training_) training_->trainer->send(train::SetLearningRate{value});
   }
+}
+
+void Workspace::set_loss_weights(const model::LossWeights& weights) {
+  settings_.train.loss_weights = weights;
+  settings_dirty_ = true;
+  if (training_) training_->trainer->send(train::SetLossWeights{weights});
 }
 
 void Workspace::set_gan(bool on) {
@@ -241,29 +279,20 @@ void Workspace::set_warp(bool on) {
 
 TrainingStatus Workspace::training() const {
   TrainingStatus t;
-  t.connecting = pending_ != nullptr;
-  if (t.connecting) t.world_size = options_.distributed.world_size;
-  if (!training_) return t;
-  const train::TrainerStats s = training_->trainer->stats();
-  t.running = !s.finished;
-  t.paused = s.paused;
-  t.step = s.step;
-  t.saved_step = s.saved_step;
-  t.loss = s.loss;
-  t.loss_a = s.loss_a;
-  t.loss_b = s.loss_b;
-  t.eval_psnr_a = s.eval_psnr_a;
-  t.learning_rate = s.learning_rate;
-  t.steps_per_second = s.step_ms > 0 ? 1000.0 / s.step_ms : 0;
-  t.samples_per_second = s.samples_per_second;
-  t.data_wait_share = s.data_wait_share;
-  t.elapsed_s = s.elapsed_s;
-  t.gan = s.gan;
-  t.warp = s.warp;
-  t.device = s.device;
-  t.world_size = s.world_size;
-  t.rank_steps_per_second = s.rank_steps_per_second;
-  t.reduce_wait_share = s.reduce_wait_share;
+  t.starting = pending_ != nullptr;
+  t.connecting = t.starting && options_.distributed.active();
+  if (t.connecting) t.stats.world_size = options_.distributed.world_size;
+  if (!t.starting && start_failure_) {
+    t.ended = true;
+    t.error = start_failure_->message;
+  }
+  if (t.starting || !training_) return t;
+  t.stats = training_->trainer->stats();
+  t.running = !t.stats.finished;
+  t.stopping = t.running && training_->stop_sent;
+  t.ended = training_->finished_reported;
+  if (training_->failure) t.error = training_->failure->message;
+  t.steps_per_second = t.stats.step_ms > 0 ? 1000.0 / t.stats.step_ms : 0;
   return t;
 }
 
@@ -310,116 +339,107 @@ Status Workspace::set_player_settings(const PlayerSettings& settings) {
 }
 
 Status Workspace::start_recording(const fs::path& output, double start_s, double end_s) {
-  if (recorder_ && !recorder_->done) return fail(ErrorCode::kInvalidArgument, "a recording is running already");
+  if (recorder_ && !recorder_->done()) return fail(ErrorCode::kInvalidArgument, "a recording is running already");
   if (settings_.source.empty()) return fail(ErrorCode::kInvalidArgument, "the project has no target video to record");
+  // The weights of this moment, fixed for the whole clip.
+  std::shared_ptr<const model::WeightSnapshot> snapshot = training_ ? training_->trainer->latest_snapshot() : nullptr;
+  auto model = snapshot ? swap::LiveSwapper::from_snapshot(*snapshot, "cpu")
+                        : swap::LiveSwapper::load(project_.model_dir(), "cpu");
+  if (!model) return std::unexpected(model.error().with_context("the recording's model"));
+  if (player_ && player_->stats().live) {
+    auto live = Recording::capture(*player_, {.output = output, .source = project_.source(),
+                                              .seconds = end_s > 0 ? end_s - std::max(0.0, start_s) : -1,
+                                              .model_preset = (*model)->preset(),
+                                              .weights_sha256 = (*model)->weights_sha256()});
+    if (!live) return std::unexpected(live.error());
+    recorder_ = std::move(*live);
+    recording_reported_ = false;
+    say(format("recording what the player shows to {} (stop to end it)", output.string()));
+    return ok();
+  }
   std::error_code ec;
   if (fs::exists(output, ec)) return fail(ErrorCode::kIo, "{} exists: choose another name", output.string());
   if (output.has_parent_path()) {
     fs::create_directories(output.parent_path(), ec);
     if (ec) return fail(ErrorCode::kIo, "{}: {}", output.parent_path().string(), ec.message());
   }
-  auto recorder = std::make_unique<Recorder>();
-  // The weights of this moment, fixed for the whole clip.
-  std::shared_ptr<const model::WeightSnapshot> snapshot = training_ ? training_->trainer->latest_snapshot() : nullptr;
-  auto model = snapshot ? swap::LiveSwapper::from_snapshot(*snapshot, "cpu")
-                        : swap::LiveSwapper::load(project_.model_dir(), "cpu");
-  if (!model) return std::unexpected(model.error().with_context("the recording's model"));
-  recorder->model = std::move(*model);
-  swap::ConvertOptions o;
-  o.input = project_.source();
-  o.output = output;
-  o.to = static_cast<int>(settings_.player.to);
-  if (settings_.player.to == SwapTo::kBoth) {
-    auto classifier = swap::classifier_from_face_sets(project_.faces_a(), project_.faces_b());
-    if (!classifier) return std::unexpected(classifier.error().with_context("telling A from B"));
-    recorder->classifier.emplace(std::move(*classifier));
-    Recorder* raw = recorder.get();
-    o.identity_of = [raw](const cv::Mat& face) { return raw->classifier->predict(face); };
-  }
-  o.start_s = start_s;
-  o.end_s = end_s;
-  o.swapper.composite = settings_.composite;
-  o.label = true;
-  o.model_on_one_thread = true;
-  recorder->output = output;
-  Recorder* raw = recorder.get();
-  recorder->thread = Worker("recorder", [raw, o](std::stop_token) {
-    swap::ConvertCallbacks callbacks;
-    callbacks.on_progress = [raw](const swap::ConvertProgress& p) {
-      raw->frames_done = p.frames_done;
-      raw->frames_expected = p.frames_expected;
-    };
-    callbacks.cancelled = [raw] { return raw->cancel.load(); };
-    auto summary = swap::convert_video(o, *raw->model, callbacks);
-    {
-      const std::lock_guard lock(raw->mutex);
-      raw->succeeded = summary.has_value();
-      raw->result = summary ? format("wrote {} ({} frames, {} faces swapped)", o.output.string(), summary->frames_written,
-                                     summary->faces_swapped)
-                            : format("recording {}: {}", o.output.string(), summary.error().message);
-    }
-    raw->done = true;
-  });
-  recorder_ = std::move(recorder);
+  RenderRequest request{.input = project_.source(), .output = output, .to = settings_.player.to,
+                        .faces_a = project_.faces_a(), .faces_b = project_.faces_b(), .start_s = start_s,
+                        .end_s = end_s, .composite = settings_.composite, .label = true,
+                        .model_on_one_thread = true};
+  recorder_ = Recording::render(std::move(request), std::shared_ptr<const swap::FaceSwapper>(std::move(*model)));
+  recording_reported_ = false;
   say(format("recording {}", output.string()));
   return ok();
 }
 
+void Workspace::stop_recording() {
+  if (recorder_) recorder_->stop();
+}
+
 void Workspace::cancel_recording() {
-  if (recorder_) recorder_->cancel = true;
+  if (recorder_) recorder_->cancel();
 }
 
 RecorderStatus Workspace::recording() const {
   RecorderStatus r;
   if (!recorder_) return r;
-  r.running = !recorder_->done;
-  r.frames_done = recorder_->frames_done;
-  r.frames_expected = recorder_->frames_expected;
-  r.output = recorder_->output;
-  const std::lock_guard lock(recorder_->mutex);
-  r.result = recorder_->result;
-  r.succeeded = recorder_->succeeded;
+  const RecordingStatus s = recorder_->status();
+  r.running = s.running;
+  r.live = s.live;
+  r.frames_done = s.frames_done;
+  r.frames_expected = s.frames_expected;
+  r.output = s.output;
+  r.result = s.result;
+  r.succeeded = s.succeeded;
   return r;
 }
 
-void Workspace::tick() {
+void Workspace::tick_training() {
   if (pending_ && pending_->done) {
-    pending_->maker.join();
+    if (pending_->maker.joinable()) pending_->maker.join();
     if (pending_->result) {
+      start_failure_.reset();
       adopt(std::move(*pending_->result), pending_->description);
     } else {
-      say(pending_->result.error().message);
+      start_failure_ = pending_->result.error();
+      stop_when_started_ = false;
+      say(format("training did not start: {}", pending_->result.error().message));
     }
     pending_.reset();
   }
-  if (training_) {
-    const train::TrainerStats s = training_->trainer->stats();
-    if (s.step != training_->last_step && s.step > 0) {
-      training_->last_step = s.step;
-      if (training_->history.size() < kMaxHistory) {
-        training_->history.push_back({s.step, s.loss, s.loss_a, s.loss_b, s.eval_psnr_a, s.elapsed_s});
-      }
-    }
-    if (!s.finished && seconds_since(training_->last_snapshot_request) >= settings_.player.snapshot_every_s) {
-      training_->trainer->send(train::RequestSnapshot{});
-      training_->last_snapshot_request = Clock::now();
-    }
-    if (s.finished && !training_->finished_reported) {
-      training_->finished_reported = true;
-      const Status result = training_->trainer->wait();
-      say(result ? format("training ended at step {}", s.step) : result.error().message);
+  if (!training_) return;
+  const train::TrainerStats s = training_->trainer->stats();
+  if (s.step != training_->last_step && s.step > 0) {
+    training_->last_step = s.step;
+    if (training_->history.size() < kMaxHistory) {
+      training_->history.push_back({s.step, s.loss, s.loss_a, s.loss_b, s.eval_psnr_a, s.elapsed_s});
     }
   }
+  if (!s.finished && !training_->stop_sent &&
+      seconds_since(training_->last_snapshot_request) >= settings_.player.snapshot_every_s) {
+    training_->trainer->send(train::RequestSnapshot{});
+    training_->last_snapshot_request = Clock::now();
+  }
+  if (s.finished && !training_->finished_reported) {
+    training_->finished_reported = true;
+    const Status result = training_->trainer->wait();
+    if (!result) training_->failure = result.error();
+    say(result ? format("training {} at step {} (saved)", training_->stop_sent ? "stopped" : "ended", s.saved_step)
+               : result.error().message);
+  }
+}
+
+void Workspace::tick() {
+  tick_training();
   if (settings_dirty_ && now_s() - last_saved_s_ >= kSaveDebounceS) {
     settings_dirty_ = false;
     last_saved_s_ = now_s();
     if (auto s = project_.save(settings_); !s) say(format("settings not saved: {}", s.error().message));
   }
-  if (recorder_ && recorder_->done && !recorder_->reported) {
-    recorder_->reported = true;
-    recorder_->thread.join();
-    const std::lock_guard lock(recorder_->mutex);
-    say(recorder_->result);
+  if (recorder_ && recorder_->done() && !recording_reported_) {
+    recording_reported_ = true;
+    say(recorder_->status().result);
   }
   if (player_) {
     // A player error is said once.

@@ -2,22 +2,24 @@
 // on its own thread, the live player of its target video, and the recorder.
 //
 //   auto ws = workspace::Workspace::open("demo");        // one-line errors
-//   ws->start_training();                                 // resumes the newest checkpoint
+//   ws->start_training();                                 // made in the background; resumes the newest checkpoint
 //   ws->player()->play();                                 // the swap follows the newest weights
 //   ws->set_composite(options);                           // on the next frame; project.json soon
 //   ws->start_recording("demo/renders/take1.mp4");        // every frame, full quality, labelled
 //   every UI frame: ws->tick(); for (auto& m : ws->take_messages()) status_bar(m);
 //
-// Threads: the trainer, the player, the recorder and its conversion stages run on threads of
-// their own; no member waits for a training step, a decode or an inference (stop_training() and
-// the destructor wait for the trainer's last save). Training takes every core for its OpenMP
-// team; the player's and the recorder's models run on one thread each
-// (model::use_one_thread_here()), so there is one multi-threaded team per process.
+// Threads: the trainer (and the thread that makes it: loading faces, building, resuming), the
+// player, the recorder and its conversion stages run on threads of their own; no member but
+// finish_training() and the destructor waits for a training step, a decode or an inference.
+// Training takes every core for its OpenMP team, all but one while the player runs; the
+// player's and the recorder's models run on one thread each (model::use_one_thread_here()), so
+// there is one multi-threaded team per process.
 // Members are for one thread (the UI's); Player's own members may be called from anywhere.
 #pragma once
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -26,15 +28,10 @@
 
 #include "engine/core/error.h"
 #include "engine/core/image.h"
+#include "engine/train/trainer.h"
 #include "engine/workspace/training_group.h"
 #include "engine/workspace/player.h"
 #include "engine/workspace/project.h"
-
-namespace mirage::train {
-class Trainer;
-struct TrainerStats;
-struct PreviewImage;
-}  // namespace mirage::train
 
 namespace mirage::workspace {
 
@@ -46,28 +43,30 @@ struct TrainingPoint {
 };
 
 struct TrainingStatus {
+  bool starting = false;   // the trainer is being made: faces loading, model building, resuming
+  bool connecting = false; // ... and, in a group, waiting for the other ranks
   bool running = false;    // a trainer exists and its thread has not ended
-  bool paused = false;
-  std::int64_t step = 0;
-  std::int64_t saved_step = -1;
-  double loss = 0, loss_a = 0, loss_b = 0, eval_psnr_a = 0;
-  double learning_rate = 0;
+  bool stopping = false;   // stop_training() was asked and the thread has not ended yet
+  bool ended = false;      // the last run has ended, or failed to start (error says why)
+  std::string error;       // how the last run failed (empty: it ended as asked, or runs)
   double steps_per_second = 0;
-  double samples_per_second = 0;
-  double data_wait_share = 0;
-  double elapsed_s = 0;
-  bool gan = false, warp = true;
-  std::string device;
-  // Data parallel (WorkspaceOptions::distributed): waiting for the other ranks to join, the
-  // group's size, every rank's steps/s and the share of a step spent in the all-reduce.
-  bool connecting = false;
-  int world_size = 1;
-  std::vector<double> rank_steps_per_second;
-  double reduce_wait_share = 0;
+  train::TrainerStats stats;  // the newest the trainer published (step, losses, speed, ...)
+};
+
+// What a training run changes from the project's settings. The studio passes none; `mirage
+// train` passes its flags.
+struct TrainingRequest {
+  std::filesystem::path faces_a, faces_b;  // other face sets (empty: the project's)
+  int holdout = 0;               // every Nth face of A held out, for the held-out A->A PSNR (0: none)
+  int synthetic_faces = 0;       // > 0: this many generated faces per identity instead of face sets
+  int threads = -1;              // CPU threads (-1: every core, or all but one beside the player)
+  // Applied last to the options the project's settings give (limits, schedule, loss weights ...).
+  std::function<void(train::TrainerOptions&)> adjust;
 };
 
 struct RecorderStatus {
   bool running = false;
+  bool live = false;       // recording what a live source shows, in real time, until stopped
   std::int64_t frames_done = 0;
   std::int64_t frames_expected = -1;
   std::filesystem::path output;
@@ -77,12 +76,20 @@ struct RecorderStatus {
 
 struct WorkspaceOptions {
   bool open_player = true;  // false: no player (CLI use, tests of training alone)
+  // A folder that is no project yet (or does not exist) opens with default settings; its
+  // project.json is written on the first change (`mirage train` on face sets named by flags).
+  bool allow_new_folder = false;
+  // Tests of the UI: the trainer's step after this many never returns until it is stopped
+  // (train::TrainerOptions::debug_stall_step); -1: off.
+  std::int64_t debug_stall_step = -1;
   std::string device = "auto";
   // The trainer as a rank (normally 0) of a data-parallel group whose other ranks run
   // `mirage train --world-size W --rank R --master HOST:PORT` elsewhere. The rendezvous runs in
   // the background: start_training() returns at once and tick() reports the outcome.
   workspace::DistributedOptions distributed;
 };
+
+class Recording;
 
 class Workspace {
  public:
@@ -97,17 +104,18 @@ class Workspace {
   const Project& project() const { return project_; }
   Player* player() { return player_.get(); }
 
-  // Training. start: loads the face sets (FaceBank), makes the trainer (resuming the newest
-  // checkpoint of model/) and starts it; errors are one line (missing sets, a damaged
-  // checkpoint) and nothing starts. In a group the trainer is made in the background (the
-  // rendezvous waits for every rank): training().connecting until then, and a failure to join
-  // comes as a message from tick().
-  Status start_training();
+  // Training. start: checks at once what it can (a run going on, face sets that do not exist),
+  // then makes the trainer on a thread of its own (loads the face sets, builds the model,
+  // resumes the newest checkpoint of model/, joins a group) and starts it: training().starting
+  // until then, and tick() says what came of it (the run's description, or the one-line error).
+  Status start_training(const TrainingRequest& request = {});
   void pause_training();
   void resume_training();
   void save_training();
-  Status stop_training();  // saves and waits for the thread
+  void stop_training();      // saves and ends the run; training().stopping until it has
+  Status finish_training();  // stop_training() and wait for the save; the run's error, if any
   void set_learning_rate(double value);
+  void set_loss_weights(const model::LossWeights& weights);
   void set_gan(bool on);
   void set_warp(bool on);
   TrainingStatus training() const;
@@ -126,12 +134,17 @@ class Workspace {
   Status set_player_settings(const PlayerSettings& settings);
   const CompositeOptions& composite() const { return settings_.composite; }
   const PlayerSettings& player_settings() const { return settings_.player; }
+  const ProjectSettings& project_settings() const { return settings_; }  // as set, saved or not
 
-  // Renders the target video (or [start_s, end_s)) with the current settings and the newest
-  // weights, every frame at full quality, H.264 + the source's audio + the synthetic tag and
-  // mark, on its own thread. kInvalidArgument while a recording runs or without a model.
+  // A file source: renders the target video (or [start_s, end_s)) with the current settings and
+  // the newest weights, every frame at full quality, H.264 + the source's audio + the synthetic
+  // tag, mark and watermark, on its own thread (render_clip(), as `mirage convert`).
+  // A live source (a camera): records what the player shows, in real time, from now until
+  // stop_recording() (or for end_s - start_s seconds when end_s > 0), labelled the same way.
+  // kInvalidArgument while a recording runs or without a model, kIo when the output exists.
   Status start_recording(const std::filesystem::path& output, double start_s = 0, double end_s = -1);
-  void cancel_recording();
+  void stop_recording();    // live: ends the clip here and keeps it; a file: as cancel
+  void cancel_recording();  // nothing is left under the output name
   RecorderStatus recording() const;
 
   // Call once per UI frame: samples the trainer, asks it for snapshots on the project's
@@ -140,7 +153,6 @@ class Workspace {
   // Messages for the status bar and the log since the last call (errors and notices, one line each).
   std::vector<std::string> take_messages();
 
-  struct Recorder;
   struct Training;
   struct PendingTrainer;
 
@@ -148,6 +160,7 @@ class Workspace {
   Workspace(Project project, WorkspaceOptions options);
   void say(std::string message);
   void adopt(std::unique_ptr<train::Trainer> trainer, const std::string& description);
+  void tick_training();
 
   Project project_;
   WorkspaceOptions options_;
@@ -156,8 +169,11 @@ class Workspace {
   double last_saved_s_ = 0;
   std::unique_ptr<Player> player_;
   std::unique_ptr<Training> training_;
-  std::unique_ptr<PendingTrainer> pending_;  // a group's trainer while it joins
-  std::unique_ptr<Recorder> recorder_;
+  std::unique_ptr<PendingTrainer> pending_;  // the trainer while it is made (and joins its group)
+  bool stop_when_started_ = false;           // stop_training() came while it was being made
+  std::optional<Error> start_failure_;       // why the last start_training() came to nothing
+  std::unique_ptr<Recording> recorder_;
+  bool recording_reported_ = false;
   std::deque<std::string> messages_;
   std::string last_player_error_;
 };

@@ -173,7 +173,7 @@ TEST(WorkspaceE2e, TrainsPlaysSwapsLiveAndRecords) {
     ASSERT_TRUE(tick_until(ws, [&] { return !ws.recording().running; }, 60s));
     EXPECT_FALSE(ws.recording().succeeded);
     EXPECT_FALSE(fs::exists(cancelled));
-    ASSERT_TRUE(ws.stop_training());
+    ASSERT_TRUE(ws.finish_training());
     EXPECT_GT(ws.history().size(), 0u);
   }
   // Settings survive closing and reopening.

@@ -1,20 +1,27 @@
 // `mirage train`: trains the face-swap model of a project in the background thread of a Trainer,
-// alone or as one rank of a data-parallel group.
+// alone or as one rank of a data-parallel group. In a full build it goes through the workspace,
+// as the studio does (one way to make, drive and stop a trainer); a model-only build (LibTorch
+// alone, MIRAGE_MODEL_ONLY) has no workspace and trains on generated faces only.
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "engine/core/file_io.h"
+#include "engine/core/format.h"
+#include "engine/core/log.h"
 #include "engine/model/runtime.h"
 #include "engine/train/trainer.h"
-#if MIRAGE_TRAIN_WITH_FACES
-#include "engine/train/face_set_data.h"
+#if MIRAGE_WITH_SWAP
+#include "engine/workspace/workspace.h"
 #endif
 #include "tools/mirage/commands.h"
 #include "tools/mirage/distributed_flags.h"
@@ -28,40 +35,15 @@ std::atomic<bool> g_interrupted{false};
 
 extern "C" void on_interrupt(int) { g_interrupted.store(true); }
 
-struct Faces {
-  std::shared_ptr<const train::FaceBank> a, b, eval_a;
+// What the progress loop drives: the workspace's trainer, or a model-only build's own.
+// What it says (the run's description, how it ended) goes to the log ("[info] ..." on stderr).
+struct TrainingRun {
+  std::function<std::optional<train::TrainerStats>()> poll;  // nullopt while the trainer is being made
+  std::function<bool()> ended;                               // the run is over (or never started)
+  std::function<std::optional<train::PreviewImage>()> take_preview;
+  std::function<void()> stop;
+  std::function<Status()> finish;                            // waits for the end (and the save); the run's error
 };
-
-Result<Faces> load_faces(const Options& options, const std::filesystem::path& project, int holdout,
-                         int resolution_hint) {
-  Faces faces;
-  if (options.has("--synthetic")) {
-    const auto count = options.get_int("--synthetic", 1, 100000);
-    if (!count) return std::unexpected(count.error());
-    const int size = std::max(256, resolution_hint * 4);
-    faces.a = std::make_shared<const train::FaceBank>(train::synthetic_faces(static_cast<int>(*count), size, 0));
-    faces.b = std::make_shared<const train::FaceBank>(train::synthetic_faces(static_cast<int>(*count), size, 1));
-    return faces;
-  }
-#if MIRAGE_TRAIN_WITH_FACES
-  const std::filesystem::path a = options.has("--a") ? std::filesystem::path(options.get("--a")) : project / "faces" / "a";
-  const std::filesystem::path b = options.has("--b") ? std::filesystem::path(options.get("--b")) : project / "faces" / "b";
-  auto bank_a = train::load_face_bank(a, holdout);
-  if (!bank_a) return std::unexpected(bank_a.error());
-  auto bank_b = train::load_face_bank(b, holdout);
-  if (!bank_b) return std::unexpected(bank_b.error());
-  faces.a = std::make_shared<const train::FaceBank>(std::move(bank_a->train));
-  faces.b = std::make_shared<const train::FaceBank>(std::move(bank_b->train));
-  if (!bank_a->held_out.empty()) {
-    faces.eval_a = std::make_shared<const train::FaceBank>(std::move(bank_a->held_out));
-  }
-  return faces;
-#else
-  (void)project;
-  (void)holdout;
-  return fail(ErrorCode::kUnsupported, "this build has no face-set support (MIRAGE_MODEL_ONLY); use --synthetic N");
-#endif
-}
 
 // On a terminal one line rewritten in place; anywhere else (a log file, a pipe) plain lines.
 // "  2 ranks (1.9, 2.0 it/s), all-reduce 12%": a group's size, every rank's speed, the wait.
@@ -86,11 +68,102 @@ void print_progress(const train::TrainerStats& s, bool final_line) {
   std::fflush(stderr);
 }
 
+#if MIRAGE_WITH_SWAP
+// The project's trainer through the workspace, the flags given applied over project.json's
+// training settings (or the defaults, in a folder without one).
+Result<TrainingRun> start_run(const Options& options, const train::TrainerOptions& flags,
+                              const std::function<void(train::TrainerOptions&)>& limits, int threads) {
+  const std::filesystem::path project = options.get("--project");
+  workspace::WorkspaceOptions wo{.open_player = false, .allow_new_folder = true,
+                                 .device = flags.device, .distributed = flags.distributed};
+  auto opened = workspace::Workspace::open(project, wo);
+  if (!opened) return std::unexpected(opened.error());
+  std::shared_ptr<workspace::Workspace> ws(std::move(*opened));
+  (void)ws->take_messages();  // "no project.json yet": nothing to say on the command line
+  workspace::TrainingRequest request;
+  if (options.has("--a")) request.faces_a = options.get("--a");
+  if (options.has("--b")) request.faces_b = options.get("--b");
+  request.holdout = static_cast<int>(*options.get_int("--holdout", 0, 1000));
+  request.synthetic_faces = options.has("--synthetic") ? static_cast<int>(*options.get_int("--synthetic", 1, 100000)) : 0;
+  request.threads = threads;
+  request.adjust = [&options, flags, limits](train::TrainerOptions& t) {
+    if (options.has("--preset")) t.preset = flags.preset;
+    if (options.has("--batch")) t.batch = flags.batch;
+    if (options.has("--gan")) t.gan = true;
+    if (options.has("--no-warp")) t.augment.warp = false;
+    if (options.has("--save-every")) t.save_every = flags.save_every;
+    if (options.has("--lr")) t.learning_rate = flags.learning_rate;
+    t.device = flags.device;
+    t.precision = flags.precision;
+    t.seed = flags.seed;
+    t.data_threads = flags.data_threads;
+    t.channels_last = flags.channels_last;
+    t.snapshot_every = 0;  // nobody plays the weights here
+    t.schedule = "cosine";
+    t.warmup_steps = flags.warmup_steps;
+    limits(t);
+  };
+  if (auto s = ws->start_training(request); !s) return std::unexpected(s.error());
+  TrainingRun run;
+  run.poll = [ws]() -> std::optional<train::TrainerStats> {
+    ws->tick();
+    const workspace::TrainingStatus t = ws->training();
+    if (t.starting) return std::nullopt;
+    return t.stats;
+  };
+  run.ended = [ws] { return ws->training().ended; };
+  run.take_preview = [ws]() -> std::optional<train::PreviewImage> {
+    auto preview = ws->take_preview();
+    if (!preview) return std::nullopt;
+    train::PreviewImage image{.step = preview->step, .width = preview->rgba.width(), .height = preview->rgba.height()};
+    image.rgb.reserve(static_cast<std::size_t>(image.width) * image.height * 3);
+    const auto bytes = preview->rgba.bytes();
+    for (std::size_t i = 0; i + 3 < bytes.size(); i += 4) image.rgb.insert(image.rgb.end(), {bytes[i], bytes[i + 1], bytes[i + 2]});
+    return image;
+  };
+  run.stop = [ws] { ws->stop_training(); };
+  run.finish = [ws] { return ws->finish_training(); };
+  return run;
+}
+#else
+// A model-only build: generated faces, the trainer made here.
+Result<TrainingRun> start_run(const Options& options, const train::TrainerOptions& flags,
+                              const std::function<void(train::TrainerOptions&)>& limits, int threads) {
+  if (!options.has("--synthetic")) {
+    return fail(ErrorCode::kUnsupported, "this build has no face-set support (MIRAGE_MODEL_ONLY); use --synthetic N");
+  }
+  if (auto s = model::configure_runtime(std::max(0, threads)); !s) return std::unexpected(s.error());
+  const int count = static_cast<int>(*options.get_int("--synthetic", 1, 100000));
+  train::TrainerOptions t = flags;
+  t.model_dir = std::filesystem::path(options.get("--project")) / "model";
+  limits(t);
+  auto a = std::make_shared<const train::FaceBank>(train::synthetic_faces(count, 256, 0));
+  auto b = std::make_shared<const train::FaceBank>(train::synthetic_faces(count, 256, 1));
+  auto made = train::Trainer::create(t, a, b);
+  if (!made) return std::unexpected(made.error());
+  std::shared_ptr<train::Trainer> trainer(std::move(*made));
+  const train::TrainerStats first = trainer->stats();
+  log::info("{} preset, {} generated faces per identity, batch {}, {} on {}, from step {}", t.preset, count, t.batch,
+            first.precision, first.device, first.step);
+  trainer->start();
+  TrainingRun run;
+  run.poll = [trainer] { return std::optional<train::TrainerStats>(trainer->stats()); };
+  run.ended = [trainer] { return trainer->stats().finished; };
+  run.take_preview = [trainer] { return trainer->take_preview(); };
+  run.stop = [trainer] { trainer->send(train::Stop{}); };
+  run.finish = [trainer] {
+    trainer->send(train::Stop{});
+    return trainer->wait();
+  };
+  return run;
+}
+#endif
+
 }  // namespace
 
 int run_train(const Args& args) {
   Options options("train");
-  options.add("--project", "", "project folder (faces/a, faces/b; writes model/)");
+  options.add("--project", "", "project folder (faces/a, faces/b; writes model/; project.json's training settings, flags win)");
   options.add("--a", "", "face set of identity A (default <project>/faces/a)");
   options.add("--b", "", "face set of identity B (default <project>/faces/b)");
   options.add("--minutes", "0", "stop after this many minutes (0: no limit)");
@@ -124,6 +197,7 @@ int run_train(const Args& args) {
   const auto preview_every = options.get_int("--preview-every", 0, 1 << 30);
   const auto holdout = options.get_int("--holdout", 0, 1000);
   const auto eval_every = options.get_int("--eval-every", 0, 1 << 30);
+  const auto synthetic = options.get_int("--synthetic", 0, 100000);
   const auto warp_until = options.get_double("--warp-until", 0, 1);
   if (!warp_until) return usage_error(options, warp_until.error());
   const auto progress_every = options.get_double("--progress-every", 0, 3600);
@@ -131,91 +205,85 @@ int run_train(const Args& args) {
   if (!trainer_options) return usage_error(options, trainer_options.error());
   if (!minutes) return usage_error(options, minutes.error());
   if (!lr) return usage_error(options, lr.error());
-  for (const auto* v : {&steps, &save_every, &keep, &preview_every, &holdout, &eval_every}) {
+  for (const auto* v : {&steps, &save_every, &keep, &preview_every, &holdout, &eval_every, &synthetic}) {
     if (!*v) return usage_error(options, v->error());
   }
   if (*holdout == 1) {
     return usage_error(options, Error{ErrorCode::kInvalidArgument, "--holdout must be 0 or at least 2"});
   }
-  const std::filesystem::path project = options.get("--project");
   train::TrainerOptions& t = *trainer_options;
-  t.model_dir = project / "model";
-  t.max_minutes = *minutes;
-  t.max_steps = *steps;
   t.learning_rate = *lr > 0 ? *lr : -1;  // 0 on the command line: the preset's
   t.save_every = static_cast<int>(*save_every);
-  t.keep = static_cast<int>(*keep);
-  t.preview_every = static_cast<int>(*preview_every);
-  t.eval_every = static_cast<int>(*eval_every);
-  t.warp_until = *warp_until;
   auto group = read_distributed_options(options);
   if (!group) return usage_error(options, group.error());
   t.distributed = *group;
   const auto threads = options.get_int("--threads", 0, model::kMaxThreads);
   if (!threads) return usage_error(options, threads.error());
-  if (auto status = model::configure_runtime(static_cast<int>(*threads)); !status) {
-    return command_error(options.command(), status.error());
-  }
-
-  auto faces = load_faces(options, project, static_cast<int>(*holdout), 64);
-  if (!faces) return command_error(options.command(), faces.error());
+  // What only a command-line run sets: its limits and what it writes beside the checkpoints.
+  const auto limits = [&](train::TrainerOptions& o) {
+    o.max_minutes = *minutes;
+    o.max_steps = *steps;
+    o.keep = static_cast<int>(*keep);
+    o.preview_every = static_cast<int>(*preview_every);
+    o.eval_every = static_cast<int>(*eval_every);
+    o.warp_until = *warp_until;
+  };
   if (t.distributed.active()) {
     std::fprintf(stderr, "mirage train: rank %d of %d, waiting for the group at %s:%d (up to %g s)\n",
                  t.distributed.rank, t.distributed.world_size, t.distributed.master_host.c_str(),
                  t.distributed.master_port, t.distributed.timeout_s);
   }
-  auto trainer = train::Trainer::create(t, faces->a, faces->b, faces->eval_a);
-  if (!trainer) return command_error(options.command(), trainer.error());
-  const train::TrainerStats first = (*trainer)->stats();
-  std::fprintf(stderr, "mirage train: %s preset, %zu + %zu faces%s, batch %d per identity%s, %s on %s, from step %lld\n",
-               t.preset.c_str(), faces->a->size(), faces->b->size(),
-               faces->eval_a ? format(" ({} A held out)", faces->eval_a->size()).c_str() : "",
-               t.batch, t.distributed.active() ? format(" on each of {} ranks", t.distributed.world_size).c_str() : "",
-               first.precision.c_str(), first.device.c_str(), static_cast<long long>(first.step));
+  auto run = start_run(options, t, limits, static_cast<int>(*threads));
+  if (!run) return command_error(options.command(), run.error());
+  const std::filesystem::path model_dir = std::filesystem::path(options.get("--project")) / "model";
 
   g_interrupted.store(false);
   const auto previous_handler = std::signal(SIGINT, on_interrupt);
   std::signal(SIGTERM, on_interrupt);
-  (*trainer)->start();
   bool stop_sent = false;
   auto last_print = std::chrono::steady_clock::now();
   const bool quiet = options.has("--quiet");
+  std::optional<train::TrainerStats> s;
+  const auto say = [&](const std::string& line) {
+    std::fprintf(stderr, "%smirage train: %s\n", ::isatty(STDERR_FILENO) == 1 && s ? "\r\033[K" : "", line.c_str());
+  };
   for (;;) {
-    const train::TrainerStats s = (*trainer)->stats();
-    if (auto preview = (*trainer)->take_preview()) {
-      if (auto st = write_file_atomic(t.model_dir / "preview.png", train::encode_png(*preview)); !st) {
-        std::fprintf(stderr, "\nmirage train: warning: %s\n", st.error().message.c_str());
+    s = run->poll();
+    if (auto preview = run->take_preview()) {
+      if (auto st = write_file_atomic(model_dir / "preview.png", train::encode_png(*preview)); !st) {
+        say(format("warning: {}", st.error().message));
       }
     }
-    if (s.finished) break;
+    if (run->ended()) break;
     if (g_interrupted.load() && !stop_sent) {
-      std::fprintf(stderr, "\nmirage train: stopping (saving the checkpoint)...\n");
-      (*trainer)->send(train::Stop{});
+      say("stopping (saving the checkpoint)...");
+      run->stop();
       stop_sent = true;
     }
     // Off a terminal every line stays in the log: one each 10 s instead of each second.
     const std::chrono::duration<double> every(*progress_every > 0 ? *progress_every
                                               : ::isatty(STDERR_FILENO) == 1 ? 1.0 : 10.0);
-    if (!quiet && std::chrono::steady_clock::now() - last_print > every) {
-      print_progress(s, false);
+    if (s && !quiet && std::chrono::steady_clock::now() - last_print > every) {
+      print_progress(*s, false);
       last_print = std::chrono::steady_clock::now();
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(*progress_every > 0 && *progress_every < 0.1 ? 20 : 100));
   }
-  const Status result = (*trainer)->wait();
+  const Status result = run->finish();
   std::signal(SIGINT, previous_handler);
   std::signal(SIGTERM, SIG_DFL);
-  const train::TrainerStats s = (*trainer)->stats();
-  if (!quiet) print_progress(s, true);
+  s = run->poll();
   if (!result) return command_error(options.command(), result.error());
+  if (!s) return command_error(options.command(), {ErrorCode::kInternal, "the trainer never started"});
+  if (!quiet) print_progress(*s, true);
   if (t.distributed.rank != 0) {
     std::fprintf(stderr, "mirage train: rank %d done at step %lld (rank 0 saves)\n", t.distributed.rank,
-                 static_cast<long long>(s.step));
+                 static_cast<long long>(s->step));
     return 0;
   }
   std::fprintf(stderr, "mirage train: step %lld saved in %s (%lld steps dropped by the NaN guard)\n",
-               static_cast<long long>(s.saved_step), t.model_dir.string().c_str(),
-               static_cast<long long>(s.rejected_steps));
+               static_cast<long long>(s->saved_step), model_dir.string().c_str(),
+               static_cast<long long>(s->rejected_steps));
   return 0;
 }
 
