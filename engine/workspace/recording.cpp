@@ -55,8 +55,7 @@ Result<swap::ConvertSummary> render_clip(const RenderRequest& r, const swap::Fac
   }
   o.start_s = r.start_s;
   o.end_s = r.end_s;
-  o.swapper.composite = r.composite;
-  o.swapper.composite_px = r.composite_px;
+  o.swapper = r.swapper;
   o.compositor = r.compositor;
   o.label = r.label;
   o.watermark = r.watermark;

@@ -41,8 +41,7 @@ struct RenderRequest {
   std::filesystem::path faces_a, faces_b;  // with SwapTo::kBoth: the classifier's face sets
   double start_s = 0;
   double end_s = -1;                  // < 0: to the end
-  CompositeOptions composite;
-  int composite_px = 256;
+  swap::SwapperOptions swapper;      // the compositing options, hull and crop size
   swap::CompositorKind compositor = swap::CompositorKind::kAuto;
   bool label = true;                  // the visible "synthetic" mark
   bool watermark = true;              // the invisible one

@@ -365,7 +365,7 @@ Status Workspace::start_recording(const fs::path& output, double start_s, double
   }
   RenderRequest request{.input = project_.source(), .output = output, .to = settings_.player.to,
                         .faces_a = project_.faces_a(), .faces_b = project_.faces_b(), .start_s = start_s,
-                        .end_s = end_s, .composite = settings_.composite, .label = true,
+                        .end_s = end_s, .swapper = {.composite = settings_.composite}, .label = true,
                         .model_on_one_thread = true};
   recorder_ = Recording::render(std::move(request), std::shared_ptr<const swap::FaceSwapper>(std::move(*model)));
   recording_reported_ = false;

@@ -13,8 +13,9 @@
 #include "engine/media/provenance.h"
 #include "engine/model/runtime.h"
 #include "engine/swap/convert.h"
-#include "engine/swap/identity_classifier.h"
 #include "engine/swap/model_swapper.h"
+#include "engine/workspace/project.h"
+#include "engine/workspace/recording.h"
 #include "tools/mirage/commands.h"
 #include "tools/mirage/compositing_flags.h"
 #include "tools/mirage/options.h"
@@ -25,16 +26,17 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// "a" | "b" | "0" | "1" | "both" (any case) -> 0 | 1 | kSwapBoth.
-Result<int> parse_identity(std::string text) {
+// "a" | "b" | "0" | "1" | "both" (any case).
+Result<workspace::SwapTo> parse_identity(std::string text) {
   for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (text == "a" || text == "0") return 0;
-  if (text == "b" || text == "1") return 1;
-  if (text == "both") return swap::kSwapBoth;
+  if (text == "a" || text == "0") return workspace::SwapTo::kA;
+  if (text == "b" || text == "1") return workspace::SwapTo::kB;
+  if (text == "both") return workspace::SwapTo::kBoth;
   return fail(ErrorCode::kInvalidArgument, "identity '{}' does not exist (the model has A and B)", text);
 }
 
-Json summary_json(const swap::ConvertOptions& o, const swap::ConvertSummary& s) {
+template <class Request>
+Json summary_json(const Request& o, const swap::ConvertSummary& s) {
   const double n = std::max<double>(1.0, static_cast<double>(s.frames_written));
   return Json{{"input", o.input.string()},
               {"output", o.output.string()},
@@ -101,14 +103,14 @@ int run_convert(const Args& args) {
     std::printf("%s", opts.usage().c_str());
     return 0;
   }
-  swap::ConvertOptions o;
+  workspace::RenderRequest o;
   o.input = opts.get("--input");
   o.output = opts.get("--output");
   if (o.input.empty()) return usage_error(opts, {ErrorCode::kInvalidArgument, "--input is required"});
   if (o.output.empty()) return usage_error(opts, {ErrorCode::kInvalidArgument, "--output is required"});
+  const fs::path project = opts.get("--project");
   fs::path model_path = opts.get("--model");
   if (model_path.empty()) {
-    const fs::path project = opts.get("--project");
     if (project.empty()) return usage_error(opts, {ErrorCode::kInvalidArgument, "--project (or --model) is required"});
     if (!fs::is_directory(project)) {
       return command_error("convert", {ErrorCode::kNotFound, format("no such project folder: {}", project.string())});
@@ -141,15 +143,12 @@ int run_convert(const Args& args) {
   if (fs::exists(o.output, ec) && !o.overwrite) {
     return command_error("convert", {ErrorCode::kIo, format("{} exists (pass --overwrite to replace it)", o.output.string())});
   }
-
-  std::optional<swap::IdentityClassifier> classifier;
-  if (o.to == swap::kSwapBoth) {
-    const fs::path project = opts.get("--project");
+  if (o.to == workspace::SwapTo::kBoth) {
     if (project.empty()) return usage_error(opts, {ErrorCode::kInvalidArgument, "--to both needs --project (its faces/a and faces/b)"});
-    auto trained = swap::classifier_from_face_sets(project / "faces" / "a", project / "faces" / "b");
-    if (!trained) return command_error("convert", trained.error());
-    classifier = std::move(*trained);
-    o.identity_of = [&classifier](const cv::Mat& face) { return classifier->predict(face); };
+    auto opened = workspace::Project::open(project);
+    if (!opened) return command_error("convert", opened.error());
+    o.faces_a = opened->faces_a();
+    o.faces_b = opened->faces_b();
   }
   if (auto s = configure_model_threads(opts); !s) return usage_error(opts, s.error());
   auto model = swap::make_model_swapper(model_path, opts.get("--device"));
@@ -163,7 +162,7 @@ int run_convert(const Args& args) {
   callbacks.on_problem = [](const Error& e) {
     std::fprintf(stderr, "%smirage convert: %s\n", ::isatty(STDERR_FILENO) ? "\r\033[K" : "", e.message.c_str());
   };
-  auto summary = swap::convert_video(o, **model, callbacks);
+  auto summary = workspace::render_clip(o, **model, callbacks);
   bar.finish();
   if (!summary) return command_error("convert", summary.error());
   if (opts.has("--json")) {
@@ -172,7 +171,8 @@ int run_convert(const Args& args) {
     std::printf("%s: %lld frames (%lld with a face, %lld without, passed through), %lld faces swapped to %s\n",
                 o.output.string().c_str(), static_cast<long long>(summary->frames_written),
                 static_cast<long long>(summary->frames_with_faces), static_cast<long long>(summary->frames_without_faces),
-                static_cast<long long>(summary->faces_swapped), o.to == 0 ? "A" : o.to == 1 ? "B" : "the other identity");
+                static_cast<long long>(summary->faces_swapped),
+                o.to == workspace::SwapTo::kA ? "A" : o.to == workspace::SwapTo::kB ? "B" : "the other identity");
     std::printf("%.1f s, %.1f frames/s (after %.1f s of set-up); compositor %s (%s)\n", summary->elapsed_s,
                 summary->frames_per_second(), summary->setup_s, summary->compositor.c_str(),
                 summary->compositor_reason.c_str());
