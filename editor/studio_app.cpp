@@ -56,6 +56,7 @@ Result<std::unique_ptr<StudioApp>> StudioApp::create(const StudioOptions& option
   app->ui_ = std::move(*ui);
   app->swapped_texture_ = UiTexture(*app->context_, "viewport swapped");
   app->original_texture_ = UiTexture(*app->context_, "viewport original");
+  app->mask_texture_ = UiTexture(*app->context_, "viewport mask overlay");
   app->preview_texture_ = UiTexture(*app->context_, "training preview");
   app->open_project();
   return app;
@@ -80,11 +81,15 @@ void StudioApp::open_project() {
     status(format("making the demo project from {} ...", kSampleClip));
     demo_ = std::make_unique<DemoMaker>();
     DemoMaker* maker = demo_.get();
-    maker->thread = Worker("demo project", [maker](std::stop_token) {
-      const Status s = workspace::make_two_person_project(kSampleClip, "demo", [maker](const workspace::DemoProgress& p) {
-        const std::lock_guard lock(maker->mutex);
-        maker->progress = p;
-      });
+    // Closing the window stops the worker, which cancels the extraction (nothing half-made stays).
+    maker->thread = Worker("demo project", [maker](std::stop_token stop) {
+      const Status s = workspace::make_two_person_project(
+          kSampleClip, "demo",
+          [maker](const workspace::DemoProgress& p) {
+            const std::lock_guard lock(maker->mutex);
+            maker->progress = p;
+          },
+          [stop] { return stop.stop_requested(); });
       const std::lock_guard lock(maker->mutex);
       maker->result = s;
       maker->done = true;
@@ -121,6 +126,7 @@ void StudioApp::upload_textures(VkCommandBuffer commands, std::size_t slot) {
   if (pending_frame_) {
     auto s = swapped_texture_.upload(commands, slot, pending_frame_->swapped.view());
     if (s) s = original_texture_.upload(commands, slot, pending_frame_->original.view());
+    if (s && pending_frame_->mask.width() > 0) s = mask_texture_.upload(commands, slot, pending_frame_->mask.view());
     if (!s) status(format("viewport: {}", s.error().message));
     pending_frame_.reset();
   }
@@ -141,7 +147,7 @@ void StudioApp::draw_ui() {
 
   ImGui::SetNextWindowPos(ImVec2(0, 0), ImGuiCond_FirstUseEver);
   ImGui::SetNextWindowSize(ImVec2(size.x - right, size.y * 0.72f), ImGuiCond_FirstUseEver);
-  ViewportInput input{.swapped = &swapped_texture_, .original = &original_texture_,
+  ViewportInput input{.swapped = &swapped_texture_, .original = &original_texture_, .mask = &mask_texture_,
                       .has_player = ws != nullptr && ws->player() != nullptr, .ui_ms = frame_ms_};
   if (input.has_player) {
     input.stats = ws->player()->stats();
@@ -162,6 +168,7 @@ void StudioApp::draw_ui() {
   }
   if (input.has_player) {
     workspace::Player& player = *ws->player();
+    player.set_mask_overlay(view_.mode == ViewMode::kMask);
     if (transport.toggle_play) (input.stats.playing ? transport.pause : transport.play) = true;
     if (transport.play) player.play();
     if (transport.pause) player.pause();
@@ -341,7 +348,10 @@ Result<StudioApp::ScriptFrame> StudioApp::advance_script() {
 void StudioApp::run_script_action(const ScriptStep& step) {
   workspace::Workspace* ws = workspace_.get();
   if (step.command == "view") {
-    view_.mode = step.word == "original" ? ViewMode::kOriginal : step.word == "split" ? ViewMode::kSplit : ViewMode::kSwapped;
+    view_.mode = step.word == "original" ? ViewMode::kOriginal
+                 : step.word == "split"  ? ViewMode::kSplit
+                 : step.word == "mask"   ? ViewMode::kMask
+                                         : ViewMode::kSwapped;
     return;
   }
   if (ws == nullptr) {

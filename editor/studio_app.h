@@ -79,6 +79,7 @@ class StudioApp {
   std::unique_ptr<workspace::Workspace> workspace_;
   UiTexture swapped_texture_;
   UiTexture original_texture_;
+  UiTexture mask_texture_;
   UiTexture preview_texture_;
   std::optional<workspace::PlayerFrame> pending_frame_;  // taken, not uploaded yet
   std::optional<Image> pending_preview_;

@@ -55,6 +55,8 @@ ViewportActions draw_viewport(const ViewportInput& in, ViewState& view) {
       in.original->draw(size);
     } else if (view.mode == ViewMode::kSwapped) {
       in.swapped->draw(size);
+    } else if (view.mode == ViewMode::kMask) {
+      (in.mask != nullptr && in.mask->ready() ? in.mask : in.swapped)->draw(size);
     } else {
       // Split wipe: the original left of the line, the swap right of it, one image each.
       in.swapped->draw(size);
@@ -103,7 +105,7 @@ ViewportActions draw_viewport(const ViewportInput& in, ViewState& view) {
 
   int mode = static_cast<int>(view.mode);
   ImGui::SetNextItemWidth(120);
-  if (ImGui::Combo("View", &mode, "swapped\0original\0split wipe\0")) view.mode = static_cast<ViewMode>(mode);
+  if (ImGui::Combo("View", &mode, "swapped\0original\0split wipe\0mask overlay\0")) view.mode = static_cast<ViewMode>(mode);
   if (view.mode == ViewMode::kSplit) {
     ImGui::SameLine();
     ImGui::SetNextItemWidth(120);

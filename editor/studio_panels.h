@@ -16,7 +16,7 @@
 
 namespace mirage::studio {
 
-enum class ViewMode { kSwapped, kOriginal, kSplit };
+enum class ViewMode { kSwapped, kOriginal, kSplit, kMask };
 
 struct ViewState {
   ViewMode mode = ViewMode::kSwapped;
@@ -28,6 +28,7 @@ struct ViewState {
 struct ViewportInput {
   const UiTexture* swapped = nullptr;
   const UiTexture* original = nullptr;
+  const UiTexture* mask = nullptr;  // the swapped frame with the blend mask tinted (ViewMode::kMask)
   bool has_player = false;
   workspace::PlayerStats stats;
   workspace::PlayerSettings settings;

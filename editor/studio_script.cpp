@@ -71,8 +71,8 @@ Result<std::vector<ScriptStep>> parse_script(const std::string& text) {
       if (!verbs.contains(a) || !b.empty()) return bad("train wants start, pause, resume, save or stop");
       step.word = a;
     } else if (c == "view") {
-      if ((a != "swapped" && a != "original" && a != "split") || !b.empty()) {
-        return bad("view wants swapped, original or split");
+      if ((a != "swapped" && a != "original" && a != "split" && a != "mask") || !b.empty()) {
+        return bad("view wants swapped, original, split or mask");
       }
       step.word = a;
     } else if (c == "set") {

@@ -9,7 +9,7 @@
 //   play | pause | step | seek 1.5
 //   train start|pause|resume|save|stop
 //   set feather 20             any compositing option by its key (the one table); colour rct
-//   view swapped|original|split
+//   view swapped|original|split|mask
 //   record renders/take.mp4    relative paths are relative to the project
 //   key E                      press a key (A-Z, 0-9, space, period, comma, F1) for one frame
 //   screenshot out.png         save the window as it is drawn this frame

@@ -170,7 +170,12 @@ Result<ExtractSummary> extract_faces(const ExtractOptions& options, const Extrac
 
   ExtractProgress progress{.frames_expected = expected};
   summary.setup_s = seconds_since(started);
+  bool cancelled = false;
   while (!(writer && writer->failed())) {
+    if (callbacks.cancelled && callbacks.cancelled()) {
+      cancelled = true;
+      break;
+    }
     auto stage = Clock::now();
     auto next = frames.next();
     summary.times.wait_decode += seconds_since(stage);
@@ -226,12 +231,17 @@ Result<ExtractSummary> extract_faces(const ExtractOptions& options, const Extrac
     report_writer_problems();
     summary.faces_written = writer->written();
     if (!finished) return std::unexpected(finished.error());
+    if (cancelled) {
+      return fail(ErrorCode::kCancelled, "extraction cancelled after {} frames ({} faces kept in {})",
+                  progress.frames_done, summary.faces_written, options.output.string());
+    }
     // A run that made nothing leaves no trace: the folder it created goes again (only if empty).
     if (!output_existed && summary.faces_written == 0) {
       std::error_code ec;
       fs::remove(options.output, ec);
     }
   }
+  if (cancelled) return fail(ErrorCode::kCancelled, "extraction cancelled after {} frames", progress.frames_done);
   const media::SourceStats stats = frames.stats();
   summary.frames_read = stats.frames_read;
   summary.decode_errors = stats.decode_errors;

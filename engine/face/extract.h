@@ -85,6 +85,9 @@ struct ExtractSummary {
 struct ExtractCallbacks {
   std::function<void(const ExtractProgress&)> on_progress;  // after every frame
   std::function<void(const Error&)> on_problem;             // one per skipped item
+  // Polled every frame: true stops the run with kCancelled; the faces written so far are saved
+  // in the set (it stays consistent), the summary is lost.
+  std::function<bool()> cancelled;
 };
 
 Result<ExtractSummary> extract_faces(const ExtractOptions& options, const ExtractCallbacks& callbacks = {});

@@ -13,7 +13,8 @@ namespace mirage::workspace {
 namespace fs = std::filesystem;
 
 Status make_two_person_project(const fs::path& video, const fs::path& folder,
-                               const std::function<void(const DemoProgress&)>& progress) {
+                               const std::function<void(const DemoProgress&)>& progress,
+                               const std::function<bool()>& cancelled) {
   std::error_code ec;
   if (!fs::exists(video, ec)) return fail(ErrorCode::kNotFound, "{} is missing", video.string());
   for (const fs::path& sub : {folder / "faces", folder / "model", folder / "renders"}) {
@@ -25,13 +26,24 @@ Status make_two_person_project(const fs::path& video, const fs::path& folder,
   };
   const fs::path all = folder / "faces" / "all";
   if (!fs::exists(all / face::kFaceSetFile, ec)) {
+    // Into a folder of its own first: faces/all exists only once it is complete.
+    const fs::path partial = folder / "faces" / "all.partial";
+    fs::remove_all(partial, ec);
     face::ExtractCallbacks callbacks;
     callbacks.on_progress = [&](const face::ExtractProgress& p) {
       report({"extracting faces", p.frames_done, p.frames_expected, p.faces});
     };
-    auto summary = face::extract_faces({.input = video, .output = all}, callbacks);
-    if (!summary) return std::unexpected(summary.error());
+    callbacks.cancelled = cancelled;
+    auto summary = face::extract_faces({.input = video, .output = partial}, callbacks);
+    if (!summary) {
+      fs::remove_all(partial, ec);
+      return std::unexpected(summary.error());
+    }
+    fs::remove_all(all, ec);
+    fs::rename(partial, all, ec);
+    if (ec) return fail(ErrorCode::kIo, "{}: {}", all.string(), ec.message());
   }
+  if (cancelled && cancelled()) return fail(ErrorCode::kCancelled, "making the project was cancelled");
   const fs::path a = folder / "faces" / "a", b = folder / "faces" / "b";
   if (!fs::exists(a / face::kFaceSetFile, ec) || !fs::exists(b / face::kFaceSetFile, ec)) {
     report({"sorting faces into two people"});

@@ -5,9 +5,10 @@
 //   auto s = workspace::make_two_person_project("data/Megamind.avi", "demo",
 //                                               [](const DemoProgress& p) { show(p); });
 //
-// Every step whose result exists is reused, so a second call only completes what is missing
-// (an interrupted extraction starts again; the face set is written atomically). Thread-safe
-// for different folders; `progress` runs on the calling thread.
+// Every step whose result exists is reused, so a second call only completes what is missing:
+// faces are extracted into faces/all.partial and renamed to faces/all only when complete, so an
+// interrupted or cancelled extraction starts again. Thread-safe for different folders;
+// `progress` and `cancelled` run on the calling thread.
 #pragma once
 
 #include <cstdint>
@@ -28,7 +29,10 @@ struct DemoProgress {
 
 // Errors: the video's and extraction's (kNotFound, kUnsupported), sorting's (too few faces),
 // kIo for the folder.
+// kCancelled when `cancelled` said so (polled every frame of the extraction): nothing half-made
+// is left.
 Status make_two_person_project(const std::filesystem::path& video, const std::filesystem::path& folder,
-                               const std::function<void(const DemoProgress&)>& progress = {});
+                               const std::function<void(const DemoProgress&)>& progress = {},
+                               const std::function<bool()>& cancelled = {});
 
 }  // namespace mirage::workspace

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <span>
 
 #include <opencv2/imgproc.hpp>
 
@@ -19,6 +20,7 @@
 #include "engine/media/frame_source.h"
 #include "engine/model/runtime.h"
 #include "engine/swap/face_routing.h"
+#include "engine/swap/compositor.h"
 #include "engine/swap/frame_compositor.h"
 #include "engine/swap/identity_classifier.h"
 #include "engine/swap/model_swapper.h"
@@ -30,6 +32,8 @@ namespace {
 namespace fs = std::filesystem;
 using SteadyClock = std::chrono::steady_clock;
 
+// Frames of a live source waiting for the shower: the newest only.
+constexpr std::size_t kLiveWaiting = 1;
 // How long the shower waits for a frame before it looks at its controls again.
 constexpr auto kPollInterval = std::chrono::milliseconds(50);
 // How long an idle (paused) stage sleeps before it looks for new weights.
@@ -51,6 +55,27 @@ Image to_rgba(const cv::Mat& bgr) {
   cv::Mat view(bgr.rows, bgr.cols, CV_8UC4, image.bytes().data());
   cv::cvtColor(bgr, view, cv::COLOR_BGR2RGBA);
   return image;
+}
+
+// `shown` (BGR) with the union of the faces' blend masks tinted over it, as RGBA.
+Image tinted_mask(const cv::Mat& shown, std::span<const swap::FaceLayer> layers, const CompositeOptions& options) {
+  cv::Mat mask(shown.size(), CV_32FC1, cv::Scalar(0));
+  for (const swap::FaceLayer& layer : layers) {
+    const cv::Mat crop_mask = swap::prepare_mask(layer, options);
+    const cv::Matx23d to_frame = swap::placed_face_to_frame(layer.face_to_frame, crop_mask.cols, options);
+    cv::Mat warped;
+    cv::warpAffine(crop_mask, warped, to_frame, shown.size(), cv::INTER_LINEAR, cv::BORDER_CONSTANT, 0);
+    cv::max(mask, warped, mask);
+  }
+  cv::Mat tint(shown.size(), CV_32FC3, cv::Scalar(60, 40, 255));  // BGR: a warm red
+  cv::Mat picture, weight;
+  shown.convertTo(picture, CV_32FC3);
+  cv::Mat alpha = mask * 0.55;
+  cv::cvtColor(alpha, weight, cv::COLOR_GRAY2BGR);
+  picture = picture.mul(cv::Scalar::all(1) - weight) + tint.mul(weight);
+  cv::Mat eight;
+  picture.convertTo(eight, CV_8UC3);
+  return to_rgba(eight);
 }
 
 // A frame as the reader leaves it for the shower: decoded and tracked, not yet swapped.
@@ -92,6 +117,7 @@ struct Player::State {
   bool recomposite = false;
   CompositeOptions composite;
   PlayerSettings settings;
+  bool mask_overlay = false;
   std::shared_ptr<swap::LiveSwapper> model;
   bool model_changed = false;
   SnapshotSource snapshots;
@@ -217,6 +243,14 @@ void Player::set_target(SwapTo to) {
   state_->wake.notify_all();
 }
 
+void Player::set_mask_overlay(bool on) {
+  const std::lock_guard lock(state_->mutex);
+  if (state_->mask_overlay == on) return;
+  state_->mask_overlay = on;
+  state_->recomposite = true;
+  state_->wake.notify_all();
+}
+
 void Player::set_label(bool label) {
   const std::lock_guard lock(state_->mutex);
   state_->settings.label = label;
@@ -281,7 +315,8 @@ void Player::State::read(std::stop_token stop) {
   bool restart = false;
 
   const auto reopen = [&]() -> bool {
-    auto reopened = media::FrameSource::open(options.source);
+    auto reopened = options.pace_like_camera ? media::FrameSource::open_live(options.source)
+                                             : media::FrameSource::open(options.source);
     if (!reopened) {
       set_error(reopened.error());
       return false;
@@ -335,7 +370,8 @@ void Player::State::read(std::stop_token stop) {
       continue;
     }
     if (!*next) {
-      if (loop && !live) {
+      // A camera does not end; a file standing in for one starts again when looping.
+      if (loop && (!live || options.pace_like_camera)) {
         stuck = !reopen();  // straight back to the start
         restart = true;
         continue;
@@ -367,14 +403,13 @@ void Player::State::read(std::stop_token stop) {
       if (!tracked.push(std::move(job), stop)) break;
       continue;
     }
-    // Live: only the newest frame waits; the one it replaces was never shown.
-    while (!tracked.try_push(std::move(job))) {
-      if (tracked.closed()) return;
-      if (tracked.try_pop()) {
-        const std::lock_guard lock(mutex);
-        ++stats.dropped;
-      }
+    // Live: only the newest frame waits; the one it replaces was never shown. (The shower is
+    // the only other hand on the queue, and it only takes.)
+    if (tracked.size() >= kLiveWaiting && tracked.try_pop()) {
+      const std::lock_guard lock(mutex);
+      ++stats.dropped;
     }
+    if (!tracked.try_push(std::move(job)) && tracked.closed()) break;
   }
 }
 
@@ -398,8 +433,16 @@ void Player::State::show(std::stop_token stop) {
 
   const auto due_of = [&](std::int64_t index) { return anchor->first + seconds(static_cast<double>(index - anchor->second) * period); };
 
-  const auto publish = [&](const cv::Mat& composited, bool swapped_faces, const PlayerSettings& s) {
+  std::vector<swap::FaceLayer> overlay_layers;
+  const auto publish = [&](const cv::Mat& composited, bool swapped_faces, const PlayerSettings& s,
+                           const CompositeOptions& options) {
     auto frame = std::make_shared<PlayerFrame>();
+    bool overlay = false;
+    {
+      const std::lock_guard lock(mutex);
+      overlay = mask_overlay;
+    }
+    if (overlay) frame->mask = tinted_mask(composited, swapped_faces ? overlay_layers : std::vector<swap::FaceLayer>{}, options);
     if (s.label) {
       cv::Mat marked = composited.clone();
       swap::draw_synthetic_label(marked);
@@ -454,6 +497,7 @@ void Player::State::show(std::stop_token stop) {
   // The shown frame composited with `options` into `out`; false when nothing was swapped.
   const auto composite_shown = [&](const CompositeOptions& options, cv::Mat& out) -> bool {
     out = shown.tracked.frame.image.clone();
+    overlay_layers.clear();
     if (!current_model || shown.faces.empty() || shown.output.rgb.empty()) return false;
     const swap::SwapperOptions swapper_options;
     const swap::FrameSwapper swapper(*current_model, swapper_options);
@@ -468,7 +512,7 @@ void Player::State::show(std::stop_token stop) {
       }
     }
     const auto t = SteadyClock::now();
-    const std::vector<swap::FaceLayer> layers = swapper.layers(shown.faces, shown.output);
+    std::vector<swap::FaceLayer> layers = swapper.layers(shown.faces, shown.output);
     Status s = compositor->composite(out, layers, options);
     if (!s && compositor->kind() == swap::CompositorKind::kGpu) {
       // What the GPU refuses (histogram, seamless) the CPU does.
@@ -479,6 +523,7 @@ void Player::State::show(std::stop_token stop) {
       out = shown.tracked.frame.image.clone();
       return false;
     }
+    overlay_layers = std::move(layers);
     const std::lock_guard lock(mutex);
     smooth(stats.composite_ms, ms_between(t, SteadyClock::now()));
     return true;
@@ -563,7 +608,7 @@ void Player::State::show(std::stop_token stop) {
         infer(settings_now);
         cv::Mat out;
         const bool swapped = composite_shown(composite_now, out);
-        publish(out, swapped, settings_now);
+        publish(out, swapped, settings_now, composite_now);
       }
       anchor.reset();  // the clock starts again when play resumes
       continue;
@@ -607,7 +652,7 @@ void Player::State::show(std::stop_token stop) {
       std::unique_lock lock(mutex);
       wake.wait_until(lock, stop, last_due, [&] { return !playing || seek_to.has_value(); });
     }
-    publish(out, swapped, settings_now);
+    publish(out, swapped, settings_now, composite_now);
   }
 }
 

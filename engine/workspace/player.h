@@ -54,6 +54,7 @@ struct PlayerFrame {
   bool swapped_faces = false;  // a model swapped them
   std::int64_t model_step = -1;  // the training step of the weights used (-1: none)
   bool labelled = false;         // `swapped` carries the visible "synthetic" mark
+  Image mask;                    // RGBA8 with set_mask_overlay(true): `swapped` with the blend mask tinted over it
 };
 
 struct PlayerStats {
@@ -112,6 +113,9 @@ class Player {
   void set_mode(PlayMode mode);
   void set_target(SwapTo to);
   void set_label(bool label);
+  // Each frame also as a mask overlay (PlayerFrame::mask): what the blend mask covers, tinted.
+  // Costs about a frame-sized warp per face, so only while it is shown.
+  void set_mask_overlay(bool on);
   // Takes effect on the next frame; while paused, the current frame is composited again.
   // kInvalidArgument (validate()) leaves the settings as they were.
   Status set_composite(const CompositeOptions& options);

@@ -31,6 +31,12 @@ double now_s() {
   return seconds_since(start);
 }
 
+// "training stopped at step 120 (saved)", or with nothing trained "... (nothing to save)".
+std::string ended_line(const train::TrainerStats& s, bool stopped) {
+  return format("training {} at step {} ({})", stopped ? "stopped" : "ended", s.step,
+                s.saved_step == s.step ? "saved" : s.saved_step < 0 ? "nothing to save" : format("step {} saved", s.saved_step));
+}
+
 }  // namespace
 
 struct Workspace::Training {
@@ -67,7 +73,8 @@ Result<std::unique_ptr<Workspace>> Workspace::open(const fs::path& folder, const
       ws->say("the project has no target video: nothing to play");
     } else {
       PlayerOptions player_options{.source = ws->project_.source(), .settings = ws->settings_.player,
-                                   .composite = ws->settings_.composite};
+                                   .composite = ws->settings_.composite,
+                                   .pace_like_camera = options.pace_source_like_camera};
       player_options.faces_a = ws->project_.faces_a();
       player_options.faces_b = ws->project_.faces_b();
       auto player = Player::open(player_options);
@@ -245,7 +252,7 @@ Status Workspace::finish_training() {
     const Status result = training_->trainer->wait();
     training_->finished_reported = true;
     if (!result) training_->failure = result.error();
-    say(result ? format("training stopped at step {} (saved)", training_->trainer->stats().step) : result.error().message);
+    say(result ? ended_line(training_->trainer->stats(), training_->stop_sent) : result.error().message);
   }
   if (training_->failure) return std::unexpected(*training_->failure);
   return ok();
@@ -341,6 +348,8 @@ Status Workspace::set_player_settings(const PlayerSettings& settings) {
 Status Workspace::start_recording(const fs::path& output, double start_s, double end_s) {
   if (recorder_ && !recorder_->done()) return fail(ErrorCode::kInvalidArgument, "a recording is running already");
   if (settings_.source.empty()) return fail(ErrorCode::kInvalidArgument, "the project has no target video to record");
+  if (recorder_ && !recording_reported_) say(recorder_->status().result);
+  recorder_.reset();  // the last one is done; gone before a new one takes the player's frames
   // The weights of this moment, fixed for the whole clip.
   std::shared_ptr<const model::WeightSnapshot> snapshot = training_ ? training_->trainer->latest_snapshot() : nullptr;
   auto model = snapshot ? swap::LiveSwapper::from_snapshot(*snapshot, "cpu")
@@ -425,8 +434,7 @@ void Workspace::tick_training() {
     training_->finished_reported = true;
     const Status result = training_->trainer->wait();
     if (!result) training_->failure = result.error();
-    say(result ? format("training {} at step {} (saved)", training_->stop_sent ? "stopped" : "ended", s.saved_step)
-               : result.error().message);
+    say(result ? ended_line(s, training_->stop_sent) : result.error().message);
   }
 }
 

@@ -79,6 +79,9 @@ struct WorkspaceOptions {
   // A folder that is no project yet (or does not exist) opens with default settings; its
   // project.json is written on the first change (`mirage train` on face sets named by flags).
   bool allow_new_folder = false;
+  // The target video delivered as a camera would (PlayerOptions::pace_like_camera): the live
+  // path (newest frame only, recording what is shown) where no camera exists: tests and demos.
+  bool pace_source_like_camera = false;
   // Tests of the UI: the trainer's step after this many never returns until it is stopped
   // (train::TrainerOptions::debug_stall_step); -1: off.
   std::int64_t debug_stall_step = -1;

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
+#include <thread>
 #include <fstream>
 #include <vector>
 
@@ -144,6 +146,53 @@ TEST(FrameSource, VideoThatStopsDecodingPartWayKeepsEarlierFramesAndSaysSo) {
   ASSERT_EQ(got.errors.size(), 1u);           // one line for the whole lost tail
   EXPECT_NE(got.errors.back().message.find("cut.avi"), std::string::npos);
   EXPECT_EQ(source->stats().decode_errors, 40 - static_cast<std::int64_t>(got.frames.size()));
+}
+
+TEST(FrameSource, CamerasAreNamedByIndexAndAMissingOneIsNotFound) {
+  EXPECT_EQ(camera_index("camera:0"), 0);
+  EXPECT_EQ(camera_index("/dev/video12"), 12);
+  EXPECT_FALSE(camera_index("camera:"));
+  EXPECT_FALSE(camera_index("camera:x1"));
+  EXPECT_FALSE(camera_index("/dev/video0.mp4"));
+  EXPECT_FALSE(camera_index("clip.mp4"));
+  // No machine this runs on has /dev/video97.
+  auto camera = FrameSource::open("camera:97");
+  ASSERT_FALSE(camera);
+  EXPECT_EQ(camera.error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(camera.error().message, "no camera 97 (/dev/video97 does not exist)");
+}
+
+TEST(FrameSource, AVideoDeliveredAsACameraSkipsTheFramesNobodyReadInTime) {
+  TempDir dir;
+  const fs::path video = write_video(dir.path() / "clip.avi", 40, 100.0);  // 10 ms a frame
+  auto live = FrameSource::open_live(video);
+  ASSERT_TRUE(live) << live.error().message;
+  EXPECT_TRUE(live->live());
+  EXPECT_EQ(live->kind(), SourceKind::kCamera);
+  // Read at once: the first frame, whole.
+  auto first = live->next();
+  ASSERT_TRUE(first && *first);
+  EXPECT_EQ((**first).index, 0);
+  auto file = FrameSource::open(video);
+  ASSERT_TRUE(file);
+  EXPECT_EQ(cv::norm((**first).image, (**file->next()).image, cv::NORM_INF), 0) << "the same decoded frame as a file read";
+  // A reader that comes back 20 frame periods later gets the newest frame, not the next one.
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  auto later = live->next();
+  ASSERT_TRUE(later && *later);
+  EXPECT_GE((**later).index, 20);
+  EXPECT_EQ(live->stats().frames_missed, (**later).index - 1);
+  // Every frame arrives in order until the file ends, and then the source ends.
+  const Drained rest = drain(*live);
+  EXPECT_TRUE(rest.errors.empty());
+  ASSERT_FALSE(rest.frames.empty());
+  EXPECT_EQ(rest.frames.back().index, 39);
+  for (std::size_t i = 1; i < rest.frames.size(); ++i) EXPECT_GT(rest.frames[i].index, rest.frames[i - 1].index);
+  // A still image cannot stand in for a camera.
+  cv::imwrite((dir.path() / "still.png").string(), numbered_image(1));
+  auto still = FrameSource::open_live(dir.path() / "still.png");
+  ASSERT_FALSE(still);
+  EXPECT_EQ(still.error().code, ErrorCode::kUnsupported);
 }
 
 TEST(FramePrefetcher, DeliversTheSameFramesInOrder) {
