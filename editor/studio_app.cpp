@@ -1,5 +1,7 @@
 #include "editor/studio_app.h"
 
+#include <atomic>
+#include <csignal>
 #include <cstdio>
 
 #include <GLFW/glfw3.h>
@@ -22,6 +24,15 @@ constexpr VkClearColorValue kBackground{{0.08f, 0.09f, 0.11f, 1.0f}};
 // screenshot is given up.
 constexpr int kCloseAttempts = 10;
 constexpr const char* kSampleClip = "data/Megamind.avi";
+// The idle loop: how long GLFW may sleep waiting for input before the engine is polled again,
+// how often the training numbers are redrawn when nothing else changes, and how many frames
+// are drawn after input so that ImGui's hover and focus settle.
+constexpr double kIdlePoll = 0.004;
+constexpr double kStatsInterval = 0.25;
+constexpr int kSettleFrames = 3;
+
+std::atomic<bool> g_close_requested{false};
+extern "C" void on_close_signal(int) { g_close_requested.store(true); }
 
 bool operator==(VkExtent2D a, VkExtent2D b) {
   return a.width == b.width && a.height == b.height;
@@ -122,13 +133,60 @@ void StudioApp::open_project() {
   status(format("opened {}", folder.string()));
 }
 
+bool StudioApp::poll_engine() {
+  bool changed = false;
+  if (demo_ && demo_->done) {
+    demo_->thread.join();
+    const Status result = demo_->result;
+    demo_.reset();
+    changed = true;
+    if (result) {
+      options_.project = "demo";
+      open_project();
+    } else {
+      status(format("the demo project could not be made: {}", result.error().message));
+    }
+  }
+  if (!workspace_) return changed;
+  workspace_->tick();
+  for (std::string& m : workspace_->take_messages()) {
+    status(std::move(m));
+    changed = true;
+  }
+  if (workspace_->player()) {
+    if (auto f = workspace_->player()->take_frame()) {
+      last_frame_swapped_ = f->swapped_faces;
+      frame_ = std::move(f);  // a newer one replaces one not drawn yet
+      ++frame_serial_;
+      changed = true;
+    }
+  }
+  if (auto preview = workspace_->take_preview()) {
+    pending_preview_ = std::move(preview->rgba);
+    changed = true;
+  }
+  return changed;
+}
+
 void StudioApp::upload_textures(VkCommandBuffer commands, std::size_t slot) {
-  if (pending_frame_) {
-    auto s = swapped_texture_.upload(commands, slot, pending_frame_->swapped.view());
-    if (s) s = original_texture_.upload(commands, slot, pending_frame_->original.view());
-    if (s && pending_frame_->mask.width() > 0) s = mask_texture_.upload(commands, slot, pending_frame_->mask.view());
+  if (frame_) {
+    const workspace::PlayerFrame* f = frame_.get();
+    const std::uint64_t serial = frame_serial_;
+    const bool split = view_.mode == ViewMode::kSplit;
+    Status s = ok();
+    if ((view_.mode == ViewMode::kSwapped || split || f->mask.width() == 0) && swapped_of_ != serial) {
+      s = swapped_texture_.upload(commands, slot, f->swapped.view());
+      swapped_of_ = serial;
+    }
+    if (s && (view_.mode == ViewMode::kOriginal || split) && original_of_ != serial) {
+      s = original_texture_.upload(commands, slot, f->original.view());
+      original_of_ = serial;
+    }
+    if (s && view_.mode == ViewMode::kMask && f->mask.width() > 0 && mask_of_ != serial) {
+      s = mask_texture_.upload(commands, slot, f->mask.view());
+      mask_of_ = serial;
+    }
     if (!s) status(format("viewport: {}", s.error().message));
-    pending_frame_.reset();
   }
   if (pending_preview_) {
     if (auto s = preview_texture_.upload(commands, slot, pending_preview_->view()); !s) {
@@ -228,6 +286,9 @@ StudioApp::~StudioApp() {
 
 Status StudioApp::run() {
   const auto start = std::chrono::steady_clock::now();
+  // Ctrl-C or a polite kill closes the window as its close button does: training is saved.
+  std::signal(SIGINT, on_close_signal);
+  std::signal(SIGTERM, on_close_signal);
   if (options_.script) {
     auto steps = load_script(*options_.script);
     if (!steps) return std::unexpected(steps.error());
@@ -235,16 +296,29 @@ Status StudioApp::run() {
   }
   int drawn = 0;
   int failed_while_closing = 0;
+  const bool scripted = options_.frames || !script_.empty();
+  auto last_draw = std::chrono::steady_clock::now();
+  int settle_frames = 0;
   while (true) {
-    // Without a script or --frames the studio draws when something may have changed: input,
-    // a new player frame (at the video's rate) or a tick of training stats, never spinning.
-    if (options_.frames || !script_.empty()) {
+    // Without a script or --frames the studio draws only when something changed: input (and a
+    // few frames after it, for ImGui's hover and focus), a new player frame (at the video's
+    // rate), a new preview, or every kStatsInterval for the training numbers; in between it
+    // sleeps in GLFW's wait, never spinning.
+    if (scripted) {
       glfwPollEvents();
     } else {
-      glfwWaitEventsTimeout(1.0 / 60);
+      glfwWaitEventsTimeout(kIdlePoll);
     }
+    if (g_close_requested.load()) glfwSetWindowShouldClose(window_.handle(), GLFW_TRUE);
     const bool closing = window_.should_close();
     if (closing && !options_.screenshot) break;
+    bool changed = poll_engine();
+    if (Window::take_input()) settle_frames = kSettleFrames;
+    changed = changed || settle_frames > 0 ||
+              std::chrono::steady_clock::now() - last_draw > std::chrono::duration<double>(kStatsInterval);
+    if (!scripted && !changed && !closing) continue;
+    settle_frames = std::max(0, settle_frames - 1);
+    last_draw = std::chrono::steady_clock::now();
     auto script = advance_script();
     if (!script) return std::unexpected(script.error());
     if (script->quit) break;
@@ -268,9 +342,12 @@ Status StudioApp::run() {
 
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (options_.frames || !script_.empty()) {
-    std::printf("mirage-studio: %d frames in %.2f s (%.1f frames/s) on %s\n", drawn, seconds,
-                seconds > 0 ? drawn / seconds : 0.0, context_->device_info().name.c_str());
+  std::printf("mirage-studio: %d frames in %.2f s (%.1f frames/s, %.1f ms each to draw) on %s\n", drawn, seconds,
+              seconds > 0 ? drawn / seconds : 0.0, frame_ms_, context_->device_info().name.c_str());
+  if (workspace_ && workspace_->player()) {
+    const workspace::PlayerStats p = workspace_->player()->stats();
+    std::printf("mirage-studio: player showed %lld frames, dropped %lld\n", static_cast<long long>(p.shown),
+                static_cast<long long>(p.dropped));
   }
   if (context_->validation_error_count() > 0) {
     log::warn("vulkan validation reported {} errors", context_->validation_error_count());
@@ -405,40 +482,13 @@ Result<bool> StudioApp::draw_frame(bool capture) {
     return false;
   }
 
-  const auto now = std::chrono::steady_clock::now();
-  if (last_frame_time_) {
-    const float ms = std::chrono::duration<float, std::milli>(now - *last_frame_time_).count();
-    frame_ms_ = frame_ms_ > 0 ? 0.9f * frame_ms_ + 0.1f * ms : ms;
-  }
-  last_frame_time_ = now;
+  const auto draw_started = std::chrono::steady_clock::now();
 
   if (demo_) {
     const std::lock_guard lock(demo_->mutex);
     const workspace::DemoProgress& p = demo_->progress;
     status_ = p.expected > 0 ? format("making the demo project: {} {}/{} frames, {} faces", p.stage, p.done, p.expected, p.faces)
                              : format("making the demo project: {}", p.stage.empty() ? "starting" : p.stage);
-  }
-  if (demo_ && demo_->done) {
-    demo_->thread.join();
-    const Status result = demo_->result;
-    demo_.reset();
-    if (result) {
-      options_.project = "demo";
-      open_project();
-    } else {
-      status(format("the demo project could not be made: {}", result.error().message));
-    }
-  }
-  if (workspace_) {
-    workspace_->tick();
-    for (std::string& m : workspace_->take_messages()) status(std::move(m));
-    if (workspace_->player()) {
-      if (auto f = workspace_->player()->take_frame()) {
-        last_frame_swapped_ = f->swapped_faces;
-        pending_frame_ = std::move(f);
-      }
-    }
-    if (auto preview = workspace_->take_preview()) pending_preview_ = std::move(preview->rgba);
   }
   upload_textures(frame->commands, frame->number % render::FrameRing::kFramesInFlight);
   ui_->begin_frame();
@@ -469,6 +519,9 @@ Result<bool> StudioApp::draw_frame(bool capture) {
       acquired->state == render::SwapchainState::kSuboptimal) {
     swapchain_stale_ = true;
   }
+  // The UI's own cost per drawn frame (CPU: ImGui, uploads, recording, submit and present).
+  const float ms = std::chrono::duration<float, std::milli>(std::chrono::steady_clock::now() - draw_started).count();
+  frame_ms_ = frame_ms_ > 0 ? 0.9f * frame_ms_ + 0.1f * ms : ms;
   return true;
 }
 

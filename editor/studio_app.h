@@ -64,6 +64,8 @@ class StudioApp {
   void open_project();
   void draw_ui();
   void upload_textures(VkCommandBuffer commands, std::size_t slot);
+  // Ticks the workspace and takes what it has for the screen; true when something new came.
+  bool poll_engine();
   void status(std::string line);
 
   StudioOptions options_;
@@ -81,7 +83,11 @@ class StudioApp {
   UiTexture original_texture_;
   UiTexture mask_texture_;
   UiTexture preview_texture_;
-  std::optional<workspace::PlayerFrame> pending_frame_;  // taken, not uploaded yet
+  // The newest player frame, and which of its pictures each viewport texture holds: only what
+  // the view shows is uploaded (a frame is ~1.5 MB a picture), the rest when the view changes.
+  std::shared_ptr<const workspace::PlayerFrame> frame_;
+  std::uint64_t frame_serial_ = 0;  // counts frames taken; 0: none
+  std::uint64_t swapped_of_ = 0, original_of_ = 0, mask_of_ = 0;
   std::optional<Image> pending_preview_;
   ViewState view_;
   std::string record_path_;
@@ -104,8 +110,7 @@ class StudioApp {
   std::optional<int> key_down_;  // a scripted key pressed last frame, released before the next
   int frames_left_ = 0;
   std::chrono::steady_clock::time_point deadline_;
-  float frame_ms_ = 0.0f;
-  std::optional<std::chrono::steady_clock::time_point> last_frame_time_;
+  float frame_ms_ = 0.0f;  // the CPU time of drawing one frame, recent average
 };
 
 }  // namespace mirage::studio

@@ -12,6 +12,20 @@ void on_glfw_error(int code, const char* description) {
   log::debug("glfw error {}: {}", code, description ? description : "");
 }
 
+// Anything the user did to the window since take_input() last looked (one window per process).
+// Set from GLFW's callbacks, which ImGui's backend chains to when it installs its own.
+bool g_input_seen = true;
+void seen() { g_input_seen = true; }
+void on_key(GLFWwindow*, int, int, int, int) { seen(); }
+void on_char(GLFWwindow*, unsigned int) { seen(); }
+void on_mouse_button(GLFWwindow*, int, int, int) { seen(); }
+void on_cursor(GLFWwindow*, double, double) { seen(); }
+void on_cursor_enter(GLFWwindow*, int) { seen(); }
+void on_scroll(GLFWwindow*, double, double) { seen(); }
+void on_focus(GLFWwindow*, int) { seen(); }
+void on_resize(GLFWwindow*, int, int) { seen(); }
+void on_refresh(GLFWwindow*) { seen(); }
+
 }  // namespace
 
 Result<Window> Window::open(const char* title, int width, int height) {
@@ -30,8 +44,19 @@ Result<Window> Window::open(const char* title, int width, int height) {
     return fail(ErrorCode::kUnsupported,
                 "no display: cannot open a window (set DISPLAY or run under xvfb-run)");
   }
+  glfwSetKeyCallback(window, on_key);
+  glfwSetCharCallback(window, on_char);
+  glfwSetMouseButtonCallback(window, on_mouse_button);
+  glfwSetCursorPosCallback(window, on_cursor);
+  glfwSetCursorEnterCallback(window, on_cursor_enter);
+  glfwSetScrollCallback(window, on_scroll);
+  glfwSetWindowFocusCallback(window, on_focus);
+  glfwSetFramebufferSizeCallback(window, on_resize);
+  glfwSetWindowRefreshCallback(window, on_refresh);
   return Window(window);
 }
+
+bool Window::take_input() { return std::exchange(g_input_seen, false); }
 
 Window::Window(Window&& other) noexcept : window_(std::exchange(other.window_, nullptr)) {}
 

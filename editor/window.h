@@ -35,6 +35,9 @@ class Window {
   // In pixels; {0, 0} while minimised.
   VkExtent2D framebuffer_size() const;
   bool should_close() const { return glfwWindowShouldClose(window_) != 0; }
+  // True when input (keys, mouse, focus) or a resize or refresh came since the last call: the
+  // studio redraws then, not on a timer. Install before ImGui's backend, which chains to these.
+  static bool take_input();
   GLFWwindow* handle() const { return window_; }
 
  private:

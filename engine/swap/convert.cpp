@@ -218,9 +218,12 @@ Result<ConvertSummary> convert_video(const ConvertOptions& options, const FaceSw
         job.faces.push_back(swapper.prepare(job.frame.image, f.landmarks, job.inputs));
         int to = options.to;
         if (to == kSwapBoth) {
-          const cv::Mat aligned = face::align_face(job.frame.image, f.landmarks,
-                                                   {.size = kAlignedSide, .coverage = kAlignedCoverage}).image;
-          to = votes.target(f.track, options.identity_of(aligned));
+          std::optional<int> vote;
+          if (votes.wants_vote(f.track)) {
+            vote = options.identity_of(
+                face::align_face(job.frame.image, f.landmarks, {.size = kAlignedSide, .coverage = kAlignedCoverage}).image);
+          }
+          to = votes.target(f.track, vote);
         }
         job.targets.push_back(to);
       }

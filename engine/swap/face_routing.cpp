@@ -5,10 +5,19 @@
 
 namespace mirage::swap {
 
-int TrackVotes::target(int track, int vote) {
-  auto& [zero, one] = votes_[track];
-  (vote == 0 ? zero : one) += 1;
-  return zero >= one ? 1 : 0;
+bool TrackVotes::wants_vote(int track) const {
+  const auto found = votes_.find(track);
+  if (found == votes_.end()) return true;
+  const int frames = found->second.frames;
+  return frames < kSettleVotes || (frames - kSettleVotes) % kRecheckEvery == kRecheckEvery - 1;
+}
+
+int TrackVotes::target(int track, std::optional<int> vote) {
+  Track& t = votes_[track];
+  ++t.frames;
+  if (vote) (*vote == 0 ? t.zero : t.one) += 1;
+  if (t.zero + t.one == 0) return 1;
+  return t.zero >= t.one ? 1 : 0;
 }
 
 Result<SwappedFaces> swap_faces(const FaceSwapper& model, std::span<const float> inputs, std::span<const int> targets) {

@@ -286,10 +286,9 @@ void Player::set_frame_sink(FrameSink sink) {
   state_->sink = std::move(sink);
 }
 
-std::optional<PlayerFrame> Player::take_frame() {
+std::shared_ptr<const PlayerFrame> Player::take_frame() {
   auto frame = state_->frames.take();
-  if (!frame || !*frame) return std::nullopt;
-  return **frame;
+  return frame ? *frame : nullptr;
 }
 
 std::shared_ptr<const PlayerFrame> Player::latest_frame() const {
@@ -388,9 +387,13 @@ void Player::State::read(std::stop_token stop) {
       job.faces.push_back(f.landmarks);
       int to = 1;
       if (classifier && both) {
-        const cv::Mat aligned =
-            face::align_face(job.frame.image, f.landmarks, {.size = swap::kAlignedSide, .coverage = swap::kAlignedCoverage}).image;
-        to = votes.target(f.track, classifier->predict(aligned));
+        std::optional<int> vote;
+        if (votes.wants_vote(f.track)) {
+          vote = classifier->predict(face::align_face(job.frame.image, f.landmarks,
+                                                      {.size = swap::kAlignedSide, .coverage = swap::kAlignedCoverage})
+                                         .image);
+        }
+        to = votes.target(f.track, vote);
       }
       job.both_targets.push_back(to);
     }
@@ -494,23 +497,28 @@ void Player::State::show(std::stop_token stop) {
     smooth(stats.infer_ms, ms_between(t, SteadyClock::now()));
   };
 
+  // The compositor is chosen (measured: swap::choose_compositor) on the first frame of the
+  // source, whatever it holds, before the clock starts: measuring takes a few hundred ms.
+  const auto choose_compositor = [&](cv::Size frame_size, const CompositeOptions& options) {
+    if (compositor) return;
+    auto chosen = swap::choose_compositor(swap::CompositorKind::kAuto, frame_size, swap::SwapperOptions{}.composite_px,
+                                          options);
+    if (!chosen) {
+      set_error(chosen.error());
+      compositor = swap::make_cpu_compositor();
+    } else {
+      compositor = std::move(chosen->compositor);
+      log::info("player: compositor {} ({})", compositor->description(), chosen->reason);
+    }
+  };
+
   // The shown frame composited with `options` into `out`; false when nothing was swapped.
   const auto composite_shown = [&](const CompositeOptions& options, cv::Mat& out) -> bool {
     out = shown.tracked.frame.image.clone();
     overlay_layers.clear();
     if (!current_model || shown.faces.empty() || shown.output.rgb.empty()) return false;
-    const swap::SwapperOptions swapper_options;
-    const swap::FrameSwapper swapper(*current_model, swapper_options);
-    if (!compositor) {
-      auto chosen = swap::choose_compositor(swap::CompositorKind::kAuto, out.size(), swapper_options.composite_px, options);
-      if (!chosen) {
-        set_error(chosen.error());
-        compositor = swap::make_cpu_compositor();
-      } else {
-        compositor = std::move(chosen->compositor);
-        log::info("player: compositor {} ({})", compositor->description(), chosen->reason);
-      }
-    }
+    choose_compositor(out.size(), options);
+    const swap::FrameSwapper swapper(*current_model, {});
     const auto t = SteadyClock::now();
     std::vector<swap::FaceLayer> layers = swapper.layers(shown.faces, shown.output);
     Status s = compositor->composite(out, layers, options);
@@ -616,6 +624,7 @@ void Player::State::show(std::stop_token stop) {
 
     std::optional<TrackedFrame> job = tracked.pop_for(kPollInterval, stop);
     if (!job || job->generation != generation) continue;
+    if (!job->end) choose_compositor(job->frame.image.size(), composite_now);
     if (job->end) {
       const std::lock_guard lock(mutex);
       playing = false;
@@ -633,6 +642,8 @@ void Player::State::show(std::stop_token stop) {
     if (paced && anchor && settings_now.mode == PlayMode::kRealTime &&
         SteadyClock::now() > due_of(job->frame.index) + seconds(period)) {
       // Too late to be shown before the next frame is due.
+      log::debug("player: frame {} dropped, {:.0f} ms late", job->frame.index,
+                 ms_between(due_of(job->frame.index), SteadyClock::now()));
       const std::lock_guard lock(mutex);
       ++stats.dropped;
       continue;

@@ -125,7 +125,7 @@ class Player {
   // source's version grows.
   void set_snapshots(SnapshotSource source);
 
-  std::optional<PlayerFrame> take_frame();  // the newest frame since the last call
+  std::shared_ptr<const PlayerFrame> take_frame();  // the newest frame since the last call (null: none)
   std::shared_ptr<const PlayerFrame> latest_frame() const;
   PlayerStats stats() const;
   // Every frame published from now on is also handed to `sink` (empty: none), on the shower's

@@ -66,6 +66,9 @@ Workspace::Workspace(Project project, WorkspaceOptions options)
 Result<std::unique_ptr<Workspace>> Workspace::open(const fs::path& folder, const WorkspaceOptions& options) {
   auto project = options.allow_new_folder ? Project::open_or_new(folder) : Project::open(folder);
   if (!project) return std::unexpected(project.error());
+  // Torch's and OpenBLAS's threads set up before any model runs (the player's does at once): an
+  // OpenBLAS pool left at its default spins on sched_yield beside the player's model.
+  if (auto s = model::configure_runtime(); !s) return std::unexpected(s.error());
   std::unique_ptr<Workspace> ws(new Workspace(std::move(*project), options));
   if (!ws->project_.has_file() && options.open_player) ws->say(format("{}: no project.json yet; it is written on the first change", folder.string()));
   if (options.open_player) {

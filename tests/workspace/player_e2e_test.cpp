@@ -111,7 +111,7 @@ TEST_F(PlayerE2e, ASettingChangeShowsOnTheNextFrameAsTheCpuCompositorMakesIt) {
   ASSERT_TRUE(player) << player.error().message;
   (*player)->set_model(shared);
   (*player)->play();
-  std::optional<PlayerFrame> frame;
+  std::shared_ptr<const PlayerFrame> frame;
   ASSERT_TRUE(wait_for([&] { return (frame = (*player)->take_frame()) && frame->swapped_faces; }, 60s));
   (*player)->pause();
   // The frame the player was making when it paused still comes; then nothing until a change.
@@ -155,7 +155,7 @@ TEST_F(PlayerE2e, ASettingChangeShowsOnTheNextFrameAsTheCpuCompositorMakesIt) {
   changed.face_scale = 0.9;
   changed.sharpen_amount = 1.5;
   ASSERT_TRUE((*player)->set_composite(changed));
-  ASSERT_TRUE(wait_for([&] { return (frame = (*player)->take_frame()).has_value(); }, 30s));
+  ASSERT_TRUE(wait_for([&] { return (frame = (*player)->take_frame()) != nullptr; }, 30s));
   expect_same_picture(bgr_of(frame->swapped), expected(changed));
   EXPECT_GT(cv::norm(bgr_of(frame->swapped), expected({}), cv::NORM_L1), 0.0) << "the change is visible";
   EXPECT_TRUE((frame->mask.width() == 0)) << "no overlay unless asked for";
@@ -180,7 +180,7 @@ TEST_F(PlayerE2e, AVideoDeliveredAsACameraIsShownAsItArrivesAndRecordedAsShown) 
   EXPECT_TRUE(player.stats().live);
   EXPECT_EQ(player.stats().duration_s, 0.0) << "a camera has no length";
   player.play();
-  std::optional<PlayerFrame> frame;
+  std::shared_ptr<const PlayerFrame> frame;
   ASSERT_TRUE(wait_for([&] { return (frame = player.take_frame()) && frame->swapped_faces; }, 60s, &ws))
       << player.stats().error;
   // A camera cannot go back: a seek changes nothing.

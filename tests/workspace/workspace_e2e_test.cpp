@@ -106,8 +106,8 @@ TEST(WorkspaceE2e, TrainsPlaysSwapsLiveAndRecords) {
     Player& player = *ws.player();
     player.play();
     // No model yet: frames pass through.
-    std::optional<PlayerFrame> frame;
-    ASSERT_TRUE(tick_until(ws, [&] { return (frame = player.take_frame()).has_value(); }, 60s));
+    std::shared_ptr<const PlayerFrame> frame;
+    ASSERT_TRUE(tick_until(ws, [&] { return (frame = player.take_frame()) != nullptr; }, 60s));
     EXPECT_FALSE(frame->swapped_faces);
     EXPECT_EQ(mean_abs_difference(frame->swapped, frame->original), 0.0);
 
@@ -125,17 +125,17 @@ TEST(WorkspaceE2e, TrainsPlaysSwapsLiveAndRecords) {
     player.pause();
     const std::int64_t target = frame->index;
     player.seek((static_cast<double>(target) + 0.5) / player.stats().source_fps);
-    std::optional<PlayerFrame> first;
+    std::shared_ptr<const PlayerFrame> first;
     ASSERT_TRUE(tick_until(ws, [&] {
       auto f = player.take_frame();
       if (f && f->swapped_faces && f->index == target) first = std::move(f);
-      return first.has_value();
+      return first != nullptr;
     }, 60s));
-    std::optional<PlayerFrame> later;
+    std::shared_ptr<const PlayerFrame> later;
     ASSERT_TRUE(tick_until(ws, [&] {
       auto f = player.take_frame();
       if (f && f->swapped_faces && f->model_step > first->model_step) later = std::move(f);
-      return later.has_value();
+      return later != nullptr;
     }, 120s)) << "no newer snapshot reached the player";
     EXPECT_EQ(later->index, first->index);
     EXPECT_GT(mean_abs_difference(later->swapped, first->swapped), 0.0) << "new weights, new face";
@@ -144,8 +144,8 @@ TEST(WorkspaceE2e, TrainsPlaysSwapsLiveAndRecords) {
     CompositeOptions invisible = ws.composite();
     invisible.opacity = 0;
     ASSERT_TRUE(ws.set_composite(invisible));
-    std::optional<PlayerFrame> changed;
-    ASSERT_TRUE(tick_until(ws, [&] { return (changed = player.take_frame()).has_value(); }, 30s));
+    std::shared_ptr<const PlayerFrame> changed;
+    ASSERT_TRUE(tick_until(ws, [&] { return (changed = player.take_frame()) != nullptr; }, 30s));
     EXPECT_EQ(mean_abs_difference(changed->swapped, changed->original), 0.0);
     CompositeOptions bad = invisible;
     bad.feather_px = -1;
