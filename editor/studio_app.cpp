@@ -120,7 +120,7 @@ void StudioApp::open_project() {
   }
   workspace_ = std::move(*opened);
   for (std::string& m : workspace_->take_messages()) status(std::move(m));
-  record_path_ = (workspace_->project().renders_dir() / "studio_take.mp4").string();
+  record_form_.path = (workspace_->project().renders_dir() / "studio_take.mp4").string();
   if (!options_.no_train) {
     const auto& project = workspace_->project();
     if (std::filesystem::exists(project.faces_a() / "faceset.json", ec) &&
@@ -261,9 +261,12 @@ void StudioApp::draw_ui() {
 
     ImGui::SetNextWindowPos(ImVec2(0, size.y * 0.72f), ImGuiCond_FirstUseEver);
     ImGui::SetNextWindowSize(ImVec2((size.x - right) * 0.5f, size.y * 0.28f), ImGuiCond_FirstUseEver);
-    const RecorderActions r = draw_recorder_panel(ws->recording(), record_path_);
+    const RecorderActions r =
+        draw_recorder_panel(ws->recording(), record_form_, ws->player() ? ws->player()->stats().duration_s : 0.0);
     if (r.record) {
-      if (auto s = ws->start_recording(*r.record); !s) status(format("not recording: {}", s.error().message));
+      if (auto s = ws->start_recording(record_form_.path, record_form_.start_s, record_form_.end_s); !s) {
+        status(format("not recording: {}", s.error().message));
+      }
     }
     if (r.cancel) ws->cancel_recording();
     if (r.stop) ws->stop_recording();

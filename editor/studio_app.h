@@ -90,7 +90,7 @@ class StudioApp {
   std::uint64_t swapped_of_ = 0, original_of_ = 0, mask_of_ = 0;
   std::optional<Image> pending_preview_;
   ViewState view_;
-  std::string record_path_;
+  RecorderForm record_form_;
   std::string status_ = "ready";
   std::deque<std::string> log_;
   bool log_open_ = true;

@@ -279,13 +279,21 @@ std::optional<CompositeOptions> draw_blend_panel(const CompositeOptions& current
   return o;
 }
 
-RecorderActions draw_recorder_panel(const workspace::RecorderStatus& r, std::string& path) {
+RecorderActions draw_recorder_panel(const workspace::RecorderStatus& r, RecorderForm& form, double duration_s) {
   RecorderActions actions;
   ImGui::Begin("Recorder");
   char buffer[512];
-  std::snprintf(buffer, sizeof buffer, "%s", path.c_str());
+  std::snprintf(buffer, sizeof buffer, "%s", form.path.c_str());
   ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x - 70);
-  if (ImGui::InputText("output", buffer, sizeof buffer)) path = buffer;
+  if (ImGui::InputText("output", buffer, sizeof buffer)) form.path = buffer;
+  const float top = duration_s > 0 ? static_cast<float>(duration_s) : 3600.0f;
+  ImGui::SetNextItemWidth(120);
+  ImGui::DragFloat("from (s)", &form.start_s, 0.1f, 0.0f, top, "%.1f");
+  ImGui::SameLine();
+  ImGui::SetNextItemWidth(120);
+  ImGui::DragFloat("to (s)", &form.end_s, 0.1f, -1.0f, top, form.end_s < 0 ? "the end" : "%.1f");
+  form.start_s = std::clamp(form.start_s, 0.0f, top);
+  if (form.end_s >= 0 && form.end_s <= form.start_s) form.end_s = -1;
   if (r.running && r.live) {
     ImGui::Text("recording live: %lld frames", static_cast<long long>(r.frames_done));
     ImGui::SameLine();
@@ -301,13 +309,14 @@ RecorderActions draw_recorder_panel(const workspace::RecorderStatus& r, std::str
     ImGui::SameLine();
     if (ImGui::Button("Cancel")) actions.cancel = true;
   } else {
-    if (ImGui::Button("Record")) actions.record = path;
+    if (ImGui::Button("Record")) actions.record = true;
     if (!r.result.empty()) {
       ImGui::SameLine();
       ImGui::TextWrapped("%s", r.result.c_str());
     }
   }
-  ImGui::TextDisabled("every frame at full quality, H.264 + audio, labelled synthetic");
+  ImGui::TextDisabled(duration_s > 0 ? "every frame at full quality, H.264 + audio, labelled synthetic"
+                                     : "what you see, in real time, labelled synthetic");
   ImGui::End();
   return actions;
 }

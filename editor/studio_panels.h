@@ -58,12 +58,19 @@ TrainingActions draw_training_panel(const workspace::TrainingStatus& status,
 // Every compositing option as a slider or combo (from the one table), reset per option and all.
 std::optional<CompositeOptions> draw_blend_panel(const CompositeOptions& current);
 
+// What the recorder panel edits: where to write and which part of the video.
+struct RecorderForm {
+  std::string path;
+  float start_s = 0;
+  float end_s = -1;  // < 0: to the end (live: until stopped)
+};
 struct RecorderActions {
-  std::optional<std::string> record;  // the output path
+  bool record = false;  // with the form as it is
   bool cancel = false;
   bool stop = false;  // live: end the clip and keep it
 };
-RecorderActions draw_recorder_panel(const workspace::RecorderStatus& status, std::string& path);
+// `duration_s`: of the video (0: unknown, a camera), for the range's limits.
+RecorderActions draw_recorder_panel(const workspace::RecorderStatus& status, RecorderForm& form, double duration_s);
 
 void draw_status_bar(const std::string& status, float height);
 // The log, with a button that shows or hides the About panel.

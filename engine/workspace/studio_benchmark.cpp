@@ -97,7 +97,8 @@ Result<StudioBenchmark> run_studio_benchmark(const StudioBenchmarkOptions& optio
   Workspace& ws = **opened;
   Player* player = ws.player();
   if (player == nullptr) return fail(ErrorCode::kNotFound, "{}: the project has no playable target video", options.project.string());
-  PlayerSettings settings = ws.player_settings();
+  const PlayerSettings users_settings = ws.player_settings();  // put back at the end
+  PlayerSettings settings = users_settings;
   settings.mode = PlayMode::kRealTime;
   settings.loop = false;
   if (auto s = ws.set_player_settings(settings); !s) return std::unexpected(s.error());
@@ -144,21 +145,33 @@ Result<StudioBenchmark> run_studio_benchmark(const StudioBenchmarkOptions& optio
   }
 
   if (options.soak_minutes > 0) {
-    // Soak: loop the clip with setting changes every second and a recording every few minutes.
+    // Soak: loop the clip with setting changes every second and a recording every third of it.
     settings.loop = true;
     (void)ws.set_player_settings(settings);
     player->play();
+    const CompositeOptions users_composite = ws.composite();
+    const PlayerStats soak_start = player->stats();
     report.rss_start_mb = rss_mb();
     const auto until = Clock::now() + std::chrono::duration<double>(options.soak_minutes * 60);
     auto next_change = Clock::now();
     auto next_recording = Clock::now() + std::chrono::duration<double>(options.soak_minutes * 60 / 3);
     int change = 0;
-    while (Clock::now() < until) {
+    bool was_recording = false;
+    std::string last_error;
+    const auto watch = [&] {
       ws.tick();
       (void)player->take_frame();
-      for (const std::string& m : ws.take_messages()) {
-        if (m.find("error") != std::string::npos || m.find("cannot") != std::string::npos) ++report.soak_errors;
-      }
+      (void)ws.take_messages();
+      // Errors: a new player error, a recording that failed, training that stopped by itself.
+      const std::string error = player->stats().error;
+      if (!error.empty() && error != last_error) ++report.soak_errors;
+      last_error = error;
+      const bool recording = ws.recording().running;
+      if (was_recording && !recording) (ws.recording().succeeded ? report.soak_recordings : report.soak_errors) += 1;
+      was_recording = recording;
+    };
+    while (Clock::now() < until) {
+      watch();
       if (Clock::now() >= next_change) {
         CompositeOptions o = ws.composite();
         o.feather_px = 8 + (change++ % 10);
@@ -167,20 +180,25 @@ Result<StudioBenchmark> run_studio_benchmark(const StudioBenchmarkOptions& optio
         next_change += 1s;
       }
       if (Clock::now() >= next_recording && !ws.recording().running) {
-        const fs::path take = ws.project().renders_dir() / format("soak_{}_{}.mp4", ::getpid(), report.soak_recordings);
-        if (ws.start_recording(take)) ++report.soak_recordings;
+        const fs::path take = ws.project().renders_dir() / format("soak_{}_{}.mp4", ::getpid(), change);
+        if (!ws.start_recording(take)) ++report.soak_errors;
         next_recording += std::chrono::duration<double>(options.soak_minutes * 60 / 3);
       }
       std::this_thread::sleep_for(10ms);
     }
     while (ws.recording().running) {
-      ws.tick();
+      watch();
       std::this_thread::sleep_for(50ms);
     }
-    ws.tick();
-    if (!ws.recording().succeeded && report.soak_recordings > 0) ++report.soak_errors;
+    watch();
+    if (!ws.training().running) ++report.soak_errors;
+    const PlayerStats soak_end = player->stats();
+    report.soak_shown = soak_end.shown - soak_start.shown;
+    report.soak_dropped = soak_end.dropped - soak_start.dropped;
     report.rss_end_mb = rss_mb();
+    (void)ws.set_composite(users_composite);
   }
+  (void)ws.set_player_settings(users_settings);
   if (auto s = ws.finish_training(); !s) return std::unexpected(s.error());
   return report;
 }

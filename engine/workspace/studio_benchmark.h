@@ -1,6 +1,7 @@
 // `mirage bench studio`: the workspace's own pipeline headless (the same code as the window):
 // training alone first, then the target video played in real time from start to end while the
-// trainer runs, with a stand-in UI that takes every frame the player publishes.
+// trainer runs, with a stand-in UI that takes every frame the player publishes. The project's
+// own settings are put back at the end.
 //
 //   auto report = workspace::run_studio_benchmark({.project = "demo"});
 //   print(report->dropped, report->training_share, report->cpu);
@@ -37,7 +38,8 @@ struct StudioBenchmark {
   double wall_seconds = 0;                    // of the clip run
   // Soak (when asked for): resident memory before and after, errors seen.
   double rss_start_mb = 0, rss_end_mb = 0;
-  std::int64_t soak_recordings = 0, soak_errors = 0;
+  std::int64_t soak_recordings = 0, soak_errors = 0;  // recordings that succeeded; errors of any kind
+  std::int64_t soak_shown = 0, soak_dropped = 0;     // player frames over the soak
 };
 
 Result<StudioBenchmark> run_studio_benchmark(const StudioBenchmarkOptions& options);

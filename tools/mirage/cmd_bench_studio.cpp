@@ -39,9 +39,11 @@ int run_bench_studio(const Args& args) {
   }
   std::printf("\n");
   if (*soak > 0) {
-    std::printf("  soak %.0f min: resident memory %.0f -> %.0f MB (%+.0f MB), %lld recordings, %lld errors\n", *soak,
-                r->rss_start_mb, r->rss_end_mb, r->rss_end_mb - r->rss_start_mb,
-                static_cast<long long>(r->soak_recordings), static_cast<long long>(r->soak_errors));
+    std::printf("  soak %.0f min: resident memory %.0f -> %.0f MB (%+.0f MB), %lld recordings, %lld errors, "
+                "%lld frames shown, %lld dropped\n",
+                *soak, r->rss_start_mb, r->rss_end_mb, r->rss_end_mb - r->rss_start_mb,
+                static_cast<long long>(r->soak_recordings), static_cast<long long>(r->soak_errors),
+                static_cast<long long>(r->soak_shown), static_cast<long long>(r->soak_dropped));
   }
   return 0;
 }
