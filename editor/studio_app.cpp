@@ -391,6 +391,7 @@ Result<StudioApp::ScriptFrame> StudioApp::advance_script() {
         if (step.word == "recorded") met = !workspace_->recording().running && !workspace_->recording().result.empty();
         if (step.word == "trained") met = workspace_->training().stats.step > 0;
         if (step.word == "training") met = workspace_->training().running;
+        if (step.word == "masked") met = mask_texture_.ready() && mask_of_ == frame_serial_ && frame_serial_ > 0;
       }
       if (met) {
         next();

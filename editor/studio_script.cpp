@@ -59,8 +59,8 @@ Result<std::vector<ScriptStep>> parse_script(const std::string& text) {
       if (!to_number(a, step.number) || step.number < 0 || !b.empty()) return bad(format("{} wants one number", c));
       if (c == "frames" && step.number > kMaxScriptFrames) return bad(format("frames: at most {}", kMaxScriptFrames));
     } else if (c == "until") {
-      static const std::set<std::string> conditions = {"swapped", "recorded", "trained", "training"};
-      if (!conditions.contains(a)) return bad("until wants swapped, recorded, trained or training");
+      static const std::set<std::string> conditions = {"swapped", "recorded", "trained", "training", "masked"};
+      if (!conditions.contains(a)) return bad("until wants swapped, recorded, trained, training or masked");
       step.word = a;
       step.number = 120;
       if (!b.empty() && (!to_number(b, step.number) || step.number <= 0 || step.number > kMaxScriptWaitSeconds)) {

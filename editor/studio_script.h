@@ -6,6 +6,7 @@
 //   until swapped 120          draw until the viewport shows a swapped face (at most 120 s)
 //   until recorded 300         ... until the recording has finished
 //   until trained | training   ... until a step is done | the trainer runs
+//   until masked 30            ... until the viewport has the mask overlay to show
 //   play | pause | step | seek 1.5
 //   train start|pause|resume|save|stop
 //   set feather 20             any compositing option by its key (the one table); colour rct

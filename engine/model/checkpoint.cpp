@@ -33,6 +33,12 @@ bool parse_step(const std::filesystem::path& path, std::int64_t& step) {
 
 }  // namespace
 
+Error legacy_payload_error(std::string_view source) {
+  return {ErrorCode::kUnsupported,
+          format("{}: a checkpoint of Mirage 0.1 (format 1): run 'mirage checkpoint upgrade {}' once to read it",
+                 source, source)};
+}
+
 std::string encode_checkpoint(const CheckpointHeader& header, std::string_view payload) {
   const Json json{{"preset", header.preset}, {"resolution", header.resolution},
                   {"step", header.step},     {"seed", header.seed},
@@ -104,6 +110,7 @@ Result<Checkpoint> decode_checkpoint(std::string bytes, std::string_view source)
   if (const Json* config = find_field(*json, "config"); config != nullptr) {
     checkpoint.header.config = *config;
   }
+  checkpoint.version = static_cast<int>(version);
   checkpoint.payload = std::string(payload);
   return checkpoint;
 }

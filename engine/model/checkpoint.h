@@ -5,11 +5,16 @@
 //   if (auto s = commit_checkpoint(project / "model", step, bytes, 5); !s) ...;  // keeps 5 newest
 //   Result<Checkpoint> newest = load_checkpoint(project / "model");  // newest that validates
 //
-// File layout (format version 1):
+// File layout (format version 2):
 //   line 1: "MIRAGE-CHECKPOINT <version> <header bytes> <payload bytes> <FNV-1a 64 of both, hex>\n"
 //   then the header as JSON: {"preset": "lite", "resolution": 64, "step": 1200, "seed": 1,
-//                              "config": {...}}  and then the payload (a torch::serialize archive
-//   with sub-archives "model", "discriminators", "optimizer", "discriminator_optimizer", "rng").
+//                              "config": {...}}  and then the payload: a tensor archive of
+//   Mirage's own (engine/model/tensor_archive.h) with "model.*", "discriminator<i>.*",
+//   "optimizer.*", "discriminator_optimizer.*" and "rng".
+// Format 1 (Mirage 0.1) held a LibTorch archive instead, whose reader (TorchScript's pickler)
+// crashes on crafted input. Such files are refused with one line naming `mirage checkpoint
+// upgrade`, which converts them in a child process (engine/model/legacy_checkpoint.h): nothing
+// else ever hands a file's bytes to LibTorch's reader.
 // A model folder holds checkpoint-<step, 12 digits>.mirage files; each save writes a new file
 // with write_file_atomic (temp + fsync + rename) and then deletes all but the newest `keep`, so a
 // crash at any moment leaves every older checkpoint intact; each save first deletes the
@@ -28,7 +33,8 @@
 namespace mirage::model {
 
 inline constexpr std::string_view kCheckpointMagic = "MIRAGE-CHECKPOINT";
-inline constexpr int kCheckpointVersion = 1;
+inline constexpr int kCheckpointVersion = 2;
+inline constexpr int kLegacyCheckpointVersion = 1;  // LibTorch archive payload
 inline constexpr std::string_view kCheckpointExtension = ".mirage";
 
 struct CheckpointHeader {
@@ -41,6 +47,7 @@ struct CheckpointHeader {
 
 struct Checkpoint {
   CheckpointHeader header;
+  int version = kCheckpointVersion;  // kLegacyCheckpointVersion: see legacy_payload_error()
   std::string payload;
   std::filesystem::path path;  // where it was read from (empty when decoded from memory)
 };
@@ -63,6 +70,10 @@ std::vector<std::filesystem::path> list_checkpoints(const std::filesystem::path&
 // A file: decodes it. A folder: the newest checkpoint that decodes (damaged newer ones are
 // skipped with a warning in the log). Errors: kNotFound (no checkpoint), kCorrupt, kUnsupported.
 Result<Checkpoint> load_checkpoint(const std::filesystem::path& dir_or_file);
+
+// kUnsupported "<source>: a checkpoint of Mirage 0.1 (format 1): run 'mirage checkpoint upgrade
+// <source>' once to read it", for a checkpoint whose payload is not a tensor archive.
+Error legacy_payload_error(std::string_view source);
 
 // kInvalidArgument "checkpoint <path> is preset 'hd' (128 px), not 'lite'" when they differ.
 Status check_preset(const Checkpoint& checkpoint, std::string_view preset);

@@ -7,6 +7,7 @@
 #include "engine/core/check.h"
 #include "engine/core/format.h"
 #include "engine/model/blocks.h"
+#include "engine/model/tensor_io.h"
 #include "engine/model/torch_error.h"
 
 namespace mirage::model {
@@ -148,57 +149,13 @@ torch::Tensor DiscriminatorImpl::forward(const torch::Tensor& image, const torch
   return last->forward(attention_->forward(x));
 }
 
-namespace {
-
-struct TensorShape {
-  std::vector<std::int64_t> sizes;
-  torch::Dtype dtype;
-};
-
-std::map<std::string, TensorShape> shapes_of(const torch::nn::Module& module) {
-  std::map<std::string, TensorShape> shapes;
-  for (const auto& p : module.named_parameters()) shapes[p.key()] = {p.value().sizes().vec(), p.value().scalar_type()};
-  for (const auto& b : module.named_buffers()) shapes[b.key()] = {b.value().sizes().vec(), b.value().scalar_type()};
-  return shapes;
-}
-
-std::string shape_text(const std::vector<std::int64_t>& sizes) {
-  std::string text = "[";
-  for (std::size_t i = 0; i < sizes.size(); ++i) text += (i ? ", " : "") + std::to_string(sizes[i]);
-  return text + "]";
-}
-
-}  // namespace
-
-void load_checked(torch::nn::Module& module, torch::serialize::InputArchive& archive) {
-  const auto expected = shapes_of(module);
-  module.load(archive);
-  for (const auto& [name, loaded] : shapes_of(module)) {
-    const auto want = expected.find(name);
-    if (want == expected.end()) continue;
-    if (loaded.sizes != want->second.sizes || loaded.dtype != want->second.dtype) {
-      throw std::runtime_error(format("tensor '{}' is {} {}, the model needs {} {}", name,
-                                      c10::toString(loaded.dtype), shape_text(loaded.sizes),
-                                      c10::toString(want->second.dtype), shape_text(want->second.sizes)));
-    }
+Result<bool> load_discriminator(const TensorArchive& in, std::string_view prefix, DiscriminatorImpl& discriminator,
+                                std::string_view source) {
+  const bool with_attention = in.has_prefix(format("{}.attention.", prefix));
+  if (auto s = load_module(in, prefix, discriminator, source, with_attention ? "" : "attention."); !s) {
+    return std::unexpected(s.error());
   }
-}
-
-bool load_discriminator(DiscriminatorImpl& discriminator, torch::serialize::InputArchive& archive) {
-  torch::serialize::InputArchive attention;
-  if (archive.try_read("attention", attention)) {
-    load_checked(discriminator, archive);
-    return true;
-  }
-  // Everything but the attention layer, as Module::load would read it.
-  const torch::NoGradGuard no_grad;
-  for (const auto& child : discriminator.named_children()) {
-    if (child.key() == "attention") continue;
-    torch::serialize::InputArchive part;
-    archive.read(child.key(), part);
-    load_checked(*child.value(), part);
-  }
-  return false;
+  return with_attention;
 }
 
 Result<FaceSwapModel> make_faceswap_model(const ModelPreset& preset) {

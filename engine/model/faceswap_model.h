@@ -31,9 +31,9 @@
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/pimpl.h>
-#include <torch/serialize/input-archive.h>
 
 #include "engine/core/error.h"
+#include "engine/model/tensor_archive.h"
 
 namespace mirage::model {
 
@@ -129,15 +129,12 @@ class DiscriminatorImpl : public torch::nn::Module {
 };
 TORCH_MODULE(Discriminator);
 
-// Loads a discriminator saved by Module::save. One saved before the self-attention layer existed
-// (no "attention" entry) loads too: its attention starts fresh (gamma 0, the identity), and the
-// function returns false to say so. Throws what Module::load throws for anything else missing.
-bool load_discriminator(DiscriminatorImpl& discriminator, torch::serialize::InputArchive& archive);
-
-// Module::load, then every parameter and buffer must have the shape and dtype it had before:
-// Module::load replaces tensors with whatever the archive holds, so a foreign or crafted archive
-// would otherwise fail later, inside a forward pass. Throws std::runtime_error naming the tensor.
-void load_checked(torch::nn::Module& module, torch::serialize::InputArchive& archive);
+// Loads discriminator `prefix` of a tensor archive (engine/model/tensor_io.h). One saved before
+// the self-attention layer existed (no "<prefix>.attention." tensors) loads too: its attention
+// starts fresh (gamma 0, the identity), and the result is false to say so. load_module's errors
+// for anything else.
+Result<bool> load_discriminator(const TensorArchive& in, std::string_view prefix, DiscriminatorImpl& discriminator,
+                                std::string_view source);
 
 // Builds the model on the CPU with Torch's default initialisation (seed with torch::manual_seed).
 // Errors: kDevice when the weights do not fit in memory.

@@ -8,10 +8,9 @@
 #include <ATen/Functions.h>
 #include <ATen/Parallel.h>
 #include <torch/csrc/autograd/grad_mode.h>
-#include <torch/serialize/input-archive.h>
-#include <torch/serialize/output-archive.h>
 
 #include "engine/core/format.h"
+#include "engine/model/tensor_io.h"
 
 // This file is compiled with -fno-math-errno (engine/model/CMakeLists.txt) so that the compiler
 // can vectorise sqrt; each kernel is cloned for AVX-512, AVX2+FMA and the baseline and picked at
@@ -255,35 +254,39 @@ void FusedAdam::sync_compute() {
   for (std::size_t i = 0; i < compute_.size(); ++i) compute_[i].copy_(master_[i]);
 }
 
-void FusedAdam::save(torch::serialize::OutputArchive& archive) const {
+void FusedAdam::save(TensorArchiveWriter& out, std::string_view prefix) const {
   for (std::size_t i = 0; i < state_.size(); ++i) {
     const ParamState& state = state_[i];
     if (!state.exp_avg.defined()) continue;
-    archive.write(format("{}.step", i), at::scalar_tensor(state.step, at::kLong));
-    archive.write(format("{}.exp_avg", i), state.exp_avg, /*is_buffer=*/true);
-    archive.write(format("{}.exp_avg_sq", i), state.exp_avg_sq, /*is_buffer=*/true);
+    write_tensor(out, format("{}.{}.step", prefix, i), at::scalar_tensor(state.step, at::kLong));
+    write_tensor(out, format("{}.{}.exp_avg", prefix, i), state.exp_avg);
+    write_tensor(out, format("{}.{}.exp_avg_sq", prefix, i), state.exp_avg_sq);
   }
 }
 
-void FusedAdam::load(torch::serialize::InputArchive& archive) {
+Status FusedAdam::load(const TensorArchive& in, std::string_view prefix, std::string_view source) {
   std::vector<ParamState> loaded(master_.size());
   for (std::size_t i = 0; i < master_.size(); ++i) {
-    torch::Tensor step;
-    if (!archive.try_read(format("{}.step", i), step)) continue;
-    ParamState& state = loaded[i];
-    archive.read(format("{}.exp_avg", i), state.exp_avg, /*is_buffer=*/true);
-    archive.read(format("{}.exp_avg_sq", i), state.exp_avg_sq, /*is_buffer=*/true);
-    const auto fits = [&](const torch::Tensor& t) {
-      return t.sizes().equals(master_[i].sizes()) && t.scalar_type() == torch::kFloat;
-    };
-    if (!fits(state.exp_avg) || !fits(state.exp_avg_sq)) {
-      throw std::runtime_error("optimizer state does not fit the model");
+    const TensorEntry* step = in.find(format("{}.{}.step", prefix, i));
+    if (step == nullptr) continue;  // a parameter that has not been stepped yet
+    const TensorEntry* moments[] = {in.find(format("{}.{}.exp_avg", prefix, i)),
+                                    in.find(format("{}.{}.exp_avg_sq", prefix, i))};
+    for (const TensorEntry* m : moments) {
+      if (m == nullptr || m->type != TensorType::kFloat32 || !master_[i].sizes().equals(m->shape)) {
+        return fail(ErrorCode::kCorrupt, "{}: damaged checkpoint (the {} state of parameter {} does not fit it)", source,
+                    prefix, i);
+      }
     }
-    state.step = step.item<std::int64_t>();
-    state.exp_avg = state.exp_avg.to(master_[i].device()).contiguous();
-    state.exp_avg_sq = state.exp_avg_sq.to(master_[i].device()).contiguous();
+    if (step->type != TensorType::kInt64 || step->elements() != 1) {
+      return fail(ErrorCode::kCorrupt, "{}: damaged checkpoint ({}.{}.step is not one int64)", source, prefix, i);
+    }
+    ParamState& state = loaded[i];
+    state.step = read_tensor(*step).item<std::int64_t>();
+    state.exp_avg = read_tensor(*moments[0]).to(master_[i].device()).contiguous();
+    state.exp_avg_sq = read_tensor(*moments[1]).to(master_[i].device()).contiguous();
   }
   state_ = std::move(loaded);
+  return ok();
 }
 
 }  // namespace mirage::model

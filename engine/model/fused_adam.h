@@ -27,8 +27,12 @@
 #include <cstdint>
 #include <vector>
 
-#include <torch/serialize/archive.h>
+#include <string_view>
+
 #include <torch/types.h>
+
+#include "engine/core/error.h"
+#include "engine/model/tensor_archive.h"
 
 namespace mirage::model {
 
@@ -68,11 +72,12 @@ class FusedAdam {
   const std::vector<torch::Tensor>& gradient_tensors() const;
   const std::vector<torch::Tensor>& master() const { return master_; }
 
-  // State by parameter position: "<i>.step", "<i>.exp_avg", "<i>.exp_avg_sq" (the layout
-  // checkpoints have used since the first release; the bytes are deterministic).
-  void save(torch::serialize::OutputArchive& archive) const;
-  // Throws std::runtime_error when a tensor does not fit its parameter.
-  void load(torch::serialize::InputArchive& archive);
+  // State by parameter position under `prefix`: "<prefix>.<i>.step", ".exp_avg", ".exp_avg_sq"
+  // (the layout checkpoints have used since the first release; the bytes are deterministic).
+  void save(TensorArchiveWriter& out, std::string_view prefix) const;
+  // kCorrupt "<source>: damaged checkpoint (...)" when a tensor does not fit its parameter; the
+  // state is then as it was.
+  Status load(const TensorArchive& in, std::string_view prefix, std::string_view source);
 
   // For tests: run the tensor-op path even where the fused kernel applies.
   void force_generic_path(bool on) { force_generic_ = on; }

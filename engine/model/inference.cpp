@@ -8,6 +8,7 @@
 
 #include "engine/model/checkpoint.h"
 #include "engine/model/device.h"
+#include "engine/model/tensor_io.h"
 #include "engine/model/torch_error.h"
 #include "engine/model/weight_snapshot.h"
 
@@ -97,14 +98,13 @@ Result<std::unique_ptr<InferenceModel>> InferenceModel::from_checkpoint(const Ch
   state->device = *device;
   state->step = checkpoint.header.step;
   state->checkpoint = checkpoint.path;
+  if (checkpoint.version == kLegacyCheckpointVersion) return std::unexpected(legacy_payload_error(where));
+  auto archive = TensorArchive::parse(checkpoint.payload, where);
+  if (!archive) return std::unexpected(archive.error());
   try {
     torch::NoGradGuard no_grad;
     auto model = std::make_shared<FaceSwapModel>(*preset);
-    torch::serialize::InputArchive archive;
-    archive.load_from(checkpoint.payload.data(), checkpoint.payload.size());
-    torch::serialize::InputArchive weights;
-    archive.read("model", weights);
-    load_checked(*model->get(), weights);
+    if (auto s = load_module(*archive, "model", *model->get(), where); !s) return std::unexpected(s.error());
     (*model)->to(*device);
     (*model)->eval();
     state->model = std::move(model);

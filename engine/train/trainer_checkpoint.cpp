@@ -4,11 +4,11 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <mutex>
-#include <sstream>
 
 #include "engine/core/log.h"
 #include "engine/core/sha256.h"
 #include "engine/model/checkpoint.h"
+#include "engine/model/tensor_io.h"
 #include "engine/model/train_step.h"
 #include "engine/train/trainer_state.h"
 
@@ -33,28 +33,18 @@ std::string describe(const FaceBank& bank) {
 }  // namespace
 
 std::string Trainer::State::encode_state() {
-  torch::serialize::OutputArchive archive;
-  torch::serialize::OutputArchive weights_archive;
-  model->save(weights_archive);
-  archive.write("model", weights_archive);
+  model::TensorArchiveWriter archive;
+  model::write_module(archive, "model", *model);
   for (std::size_t i = 0; i < discriminators.size(); ++i) {
-    torch::serialize::OutputArchive d;
-    discriminators[i]->save(d);
-    archive.write(format("discriminator{}", i), d);
+    model::write_module(archive, format("discriminator{}", i), *discriminators[i]);
   }
-  torch::serialize::OutputArchive o;
-  optimizer->save(o);
-  archive.write("optimizer", o);
-  torch::serialize::OutputArchive od;
-  d_optimizer->save(od);
-  archive.write("discriminator_optimizer", od);
+  optimizer->save(archive, "optimizer");
+  d_optimizer->save(archive, "discriminator_optimizer");
   {
     auto generator = at::detail::getDefaultCPUGenerator();
     const std::lock_guard lock(generator.mutex());
-    archive.write("rng", generator.get_state());
+    model::write_tensor(archive, "rng", generator.get_state());
   }
-  std::ostringstream stream;
-  archive.save_to(stream);
   model::CheckpointHeader header;
   header.preset = preset.name;
   header.resolution = preset.resolution;
@@ -63,50 +53,44 @@ std::string Trainer::State::encode_state() {
   header.config = Json{{"options", to_json(options)},     {"batches", batches},
                        {"learning_rate", base_lr},         {"weights", model::to_json(weights)},
                        {"gan", gan},                       {"loss_scale", loss_scale}};
-  return model::encode_checkpoint(header, stream.str());
+  return model::encode_checkpoint(header, std::move(archive).finish());
 }
 
 Status Trainer::State::restore(const model::Checkpoint& checkpoint) {
+  const std::string where = checkpoint.path.empty() ? std::string("checkpoint") : checkpoint.path.string();
+  if (checkpoint.version == model::kLegacyCheckpointVersion) return std::unexpected(model::legacy_payload_error(where));
+  auto archive = model::TensorArchive::parse(checkpoint.payload, where);
+  if (!archive) return std::unexpected(archive.error());
   try {
-    torch::serialize::InputArchive archive;
-    archive.load_from(checkpoint.payload.data(), checkpoint.payload.size(), device);
-    torch::serialize::InputArchive m;
-    archive.read("model", m);
-    model::load_checked(*model, m);
+    if (auto s = model::load_module(*archive, "model", *model, where); !s) return s;
     bool current_discriminators = true;
     for (std::size_t i = 0; i < discriminators.size(); ++i) {
-      torch::serialize::InputArchive d;
-      archive.read(format("discriminator{}", i), d);
-      current_discriminators &= model::load_discriminator(*discriminators[i], d);
+      auto loaded = model::load_discriminator(*archive, format("discriminator{}", i), *discriminators[i], where);
+      if (!loaded) return std::unexpected(loaded.error());
+      current_discriminators = current_discriminators && *loaded;
     }
-    torch::serialize::InputArchive o;
-    archive.read("optimizer", o);
-    optimizer->load(o);
+    if (auto s = optimizer->load(*archive, "optimizer", where); !s) return s;
     if (current_discriminators) {
-      torch::serialize::InputArchive od;
-      archive.read("discriminator_optimizer", od);
-      d_optimizer->load(od);
+      if (auto s = d_optimizer->load(*archive, "discriminator_optimizer", where); !s) return s;
     } else {
       // Saved before the discriminators had self-attention: their parameter positions moved,
       // so their Adam moments start again (they rebuild in a few hundred steps).
-      log::warn("{}: discriminators from before self-attention; their optimizer state starts fresh",
-                checkpoint.path.string());
+      log::warn("{}: discriminators from before self-attention; their optimizer state starts fresh", where);
     }
     // Saves refuse non-finite weights; a file that has them anyway was not written by a save.
     if (!detail::all_finite(generator_parameters()) || !detail::all_finite(d_parameters)) {
-      return fail(ErrorCode::kCorrupt, "{}: damaged checkpoint (weights that are not finite)",
-                  checkpoint.path.empty() ? std::string("checkpoint") : checkpoint.path.string());
+      return fail(ErrorCode::kCorrupt, "{}: damaged checkpoint (weights that are not finite)", where);
     }
     optimizer->sync_compute();
-    torch::Tensor rng;
-    archive.read("rng", rng);
+    const model::TensorEntry* rng = archive->find("rng");
+    if (rng == nullptr || rng->type != model::TensorType::kUint8) {
+      return fail(ErrorCode::kCorrupt, "{}: damaged checkpoint (no random generator state)", where);
+    }
     auto generator = at::detail::getDefaultCPUGenerator();
     const std::lock_guard lock(generator.mutex());
-    generator.set_state(rng.to(torch::kCPU));
+    generator.set_state(model::read_tensor(*rng));
   } catch (const std::exception& exception) {
-    return fail(ErrorCode::kCorrupt, "{}: damaged checkpoint ({})",
-                checkpoint.path.empty() ? std::string("checkpoint") : checkpoint.path.string(),
-                first_line(exception));
+    return fail(ErrorCode::kCorrupt, "{}: damaged checkpoint ({})", where, first_line(exception));
   }
   step = checkpoint.header.step;
   const Json& config = checkpoint.header.config;

@@ -157,6 +157,7 @@ Status Workspace::start_training(const TrainingRequest& request) {
   const int cores = model::available_cores();
   const int train_threads = request.threads >= 0 ? request.threads : player_ && cores > 1 ? cores - 1 : cores;
   if (auto s = model::configure_runtime(train_threads); !s) return s;
+  const int threads_in_use = model::runtime_info().intra_threads;  // 0 above: MIRAGE_THREADS or every core
   // The trainer's threads (its own, its OpenMP team, its data threads) inherit the niceness of
   // the thread that creates them: made from a helper thread at kTrainingNice, they yield to the
   // player and the UI when those need the CPU, and take whatever is left.
@@ -166,7 +167,7 @@ Status Workspace::start_training(const TrainingRequest& request) {
   const std::string group = o.distributed.active()
                                 ? format(", rank {} of {}", o.distributed.rank, o.distributed.world_size)
                                 : std::string();
-  p->maker = std::thread([p, nice, o, request, faces_a, faces_b, group, threads = train_threads, cores] {
+  p->maker = std::thread([p, nice, o, request, faces_a, faces_b, group, threads = threads_in_use, cores] {
     if (nice != 0) setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), nice);
     std::shared_ptr<const train::FaceBank> a, b, eval_a;
     std::string faces;

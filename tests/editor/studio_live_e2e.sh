@@ -43,7 +43,8 @@ view split
 frames 2
 screenshot shots/split.png
 view mask
-frames 3
+until masked 60
+frames 2
 screenshot shots/mask.png
 view swapped
 record renders/studio.mp4

@@ -1,7 +1,9 @@
-// The LibTorch archive inside a checkpoint, as InferenceModel reads it for convert, eval and the
-// studio: arbitrary payload bytes in a valid envelope (the checksum only catches accidents; a
-// crafted file has a right one). One clear error, or a model whose tensors all have the preset's
-// shapes and which swaps a face into outputs of the promised sizes.
+// The tensor archive inside a checkpoint, as InferenceModel reads it for convert, eval and the
+// studio: arbitrary payload bytes in a valid format-2 envelope (the checksum only catches
+// accidents; a crafted file has a right one). One clear error, or a model whose tensors all have
+// the preset's shapes and which swaps a face into outputs of the promised sizes. LibTorch's own
+// archive reader (which crashed on a crafted archive, the first input of this corpus) is never
+// reached: format-1 files are refused, and `mirage checkpoint upgrade` reads them in a child.
 #include <string>
 #include <vector>
 

@@ -9,6 +9,7 @@
 #include "engine/model/autoencoder.h"
 #include "engine/model/blocks.h"
 #include "engine/model/losses.h"
+#include "engine/model/tensor_io.h"
 
 namespace mirage::model {
 namespace {
@@ -204,16 +205,6 @@ TEST(SelfAttention, StartsAsTheIdentityAndMixesPositionsOnceGammaGrows) {
   ASSERT_TRUE(attention->gamma().grad().defined());
 }
 
-// What a checkpoint does to an archive: bytes out, bytes back in.
-torch::serialize::InputArchive round_trip(torch::serialize::OutputArchive& archive) {
-  std::ostringstream bytes;
-  archive.save_to(bytes);
-  std::istringstream stream(bytes.str());
-  torch::serialize::InputArchive in;
-  in.load_from(stream);
-  return in;
-}
-
 TEST(Discriminator, LoadsADiscriminatorSavedBeforeSelfAttention) {
   torch::manual_seed(4);
   Discriminator saved(8);
@@ -221,14 +212,16 @@ TEST(Discriminator, LoadsADiscriminatorSavedBeforeSelfAttention) {
     const torch::NoGradGuard no_grad;
     for (auto& p : saved->parameters()) p.uniform_(-0.5, 0.5);
   }
-  // A discriminator of the earlier layout: the same convolutions, no "attention" entry.
-  torch::serialize::OutputArchive old_layout;
-  torch::serialize::OutputArchive layers;
-  saved->named_children()["layers"]->save(layers);
-  old_layout.write("layers", layers);
+  // A discriminator of the earlier layout: the same convolutions, no attention tensors.
+  TensorArchiveWriter old_layout;
+  write_module(old_layout, "d.layers", *saved->named_children()["layers"]);
+  const std::string old_bytes = std::move(old_layout).finish();
+  auto old_archive = TensorArchive::parse(old_bytes, "old");
+  ASSERT_TRUE(old_archive);
   Discriminator fresh(8);
-  torch::serialize::InputArchive in = round_trip(old_layout);
-  EXPECT_FALSE(load_discriminator(*fresh, in));
+  auto loaded = load_discriminator(*old_archive, "d", *fresh, "old");
+  ASSERT_TRUE(loaded) << loaded.error().message;
+  EXPECT_FALSE(*loaded);
   const auto expected = saved->named_parameters();
   for (const auto& p : fresh->named_parameters()) {
     if (p.key().starts_with("attention.")) continue;
@@ -237,12 +230,22 @@ TEST(Discriminator, LoadsADiscriminatorSavedBeforeSelfAttention) {
   EXPECT_EQ(fresh->named_parameters()["attention.gamma"].item<float>(), 0.0f);
 
   // The current layout loads whole.
-  torch::serialize::OutputArchive current;
-  saved->save(current);
+  TensorArchiveWriter current;
+  write_module(current, "d", *saved);
+  const std::string bytes = std::move(current).finish();
+  auto archive = TensorArchive::parse(bytes, "current");
+  ASSERT_TRUE(archive);
   Discriminator again(8);
-  torch::serialize::InputArchive in2 = round_trip(current);
-  EXPECT_TRUE(load_discriminator(*again, in2));
+  loaded = load_discriminator(*archive, "d", *again, "current");
+  ASSERT_TRUE(loaded) << loaded.error().message;
+  EXPECT_TRUE(*loaded);
   for (const auto& p : again->named_parameters()) EXPECT_TRUE(torch::equal(p.value(), expected[p.key()])) << p.key();
+
+  // A tensor of another shape is one line naming it, not a model that fails later.
+  Discriminator other(16);
+  const auto refused = load_discriminator(*archive, "d", *other, "current");
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("the model needs"), std::string::npos) << refused.error().message;
 }
 
 TEST(Losses, DssimIsZeroForEqualImagesAndPositiveOtherwise) {

@@ -9,6 +9,7 @@
 #include "engine/core/file_io.h"
 #include "engine/model/checkpoint.h"
 #include "engine/model/faceswap_model.h"
+#include "engine/model/tensor_io.h"
 #include "engine/model/weight_snapshot.h"
 #include "tests/core/temp_dir.h"
 
@@ -16,16 +17,13 @@ namespace mirage::model {
 namespace {
 
 std::string tiny_checkpoint(FaceSwapModel& model, std::int64_t step, const std::string& preset = "tiny") {
-  torch::serialize::OutputArchive archive, weights;
-  model->save(weights);
-  archive.write("model", weights);
-  std::ostringstream stream;
-  archive.save_to(stream);
+  TensorArchiveWriter archive;
+  write_module(archive, "model", *model);
   CheckpointHeader header;
   header.preset = preset;
   header.resolution = 16;
   header.step = step;
-  return encode_checkpoint(header, stream.str());
+  return encode_checkpoint(header, std::move(archive).finish());
 }
 
 TEST(ModelCrop, MapsTheModelSquareToTheCentreOfTheAlignedCrop) {

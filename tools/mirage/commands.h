@@ -22,6 +22,7 @@ int run_bench_composite(const Args& args);  // `mirage bench composite`: CPU vs 
 int run_bench_studio(const Args& args);     // `mirage bench studio`: live playback while training
 int run_bench_convert(const Args& args);  // `mirage bench convert`: conversion speed per stage
 int run_train(const Args& args);          // train a project's face-swap model in the background
+int run_checkpoint(const Args& args);     // `mirage checkpoint upgrade`: format-1 checkpoints to format 2
 int run_bench_train(const Args& args);    // `mirage bench train`: ms/step, samples/s, GFLOP/s
 int run_verify(const Args& args);          // is a clip a Mirage output: metadata, watermark, provenance
 int run_bench_watermark(const Args& args);  // `mirage bench watermark`: invisibility, robustness, false alarms

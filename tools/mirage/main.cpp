@@ -20,6 +20,8 @@ constexpr Command kCommands[] = {
      mirage::cli::run_version},
     {"bench", "benchmarks ('mirage bench --help' lists them)", mirage::cli::run_bench},
     {"train", "train a project's face-swap model (Ctrl-C saves and stops)", mirage::cli::run_train},
+    {"checkpoint", "'checkpoint upgrade PATH': checkpoints of Mirage 0.1 rewritten for this version",
+     mirage::cli::run_checkpoint},
 #if MIRAGE_WITH_FACE
     {"extract", "faces from videos, images or folders into an aligned face set", mirage::cli::run_extract},
     {"sort", "sort a face set by identity, blur, size or yaw; move bad faces aside", mirage::cli::run_sort},
