@@ -86,6 +86,8 @@ Result<std::unique_ptr<Workspace>> Workspace::open(const fs::path& folder, const
         // Until training runs, the newest checkpoint (if any) does the swapping.
         if (auto model = swap::LiveSwapper::load(ws->project_.model_dir(), "cpu")) {
           ws->player_->set_model(std::shared_ptr<swap::LiveSwapper>(std::move(*model)));
+        } else if (model.error().code != ErrorCode::kNotFound) {
+          ws->say(format("the saved model cannot swap: {}", model.error().message));  // no model yet is no news
         }
       } else {
         ws->say(format("cannot play {}: {}", ws->project_.source().string(), player.error().message));
