@@ -41,9 +41,17 @@ bool operator==(VkExtent2D a, VkExtent2D b) {
 }  // namespace
 
 Result<std::unique_ptr<StudioApp>> StudioApp::create(const StudioOptions& options) {
+  // A bad script is one line before anything opens or starts.
+  std::vector<ScriptStep> script;
+  if (options.script) {
+    auto steps = load_script(*options.script);
+    if (!steps) return std::unexpected(steps.error());
+    script = std::move(*steps);
+  }
   auto window = Window::open("Mirage Studio", kInitialWidth, kInitialHeight);
   if (!window) return std::unexpected(window.error());
   auto app = std::make_unique<StudioApp>(Passkey{}, std::move(*window), options);
+  app->script_ = std::move(script);
 
   render::ContextOptions context_options;
   context_options.app_name = "mirage-studio";
@@ -292,11 +300,6 @@ Status StudioApp::run() {
   // Ctrl-C or a polite kill closes the window as its close button does: training is saved.
   std::signal(SIGINT, on_close_signal);
   std::signal(SIGTERM, on_close_signal);
-  if (options_.script) {
-    auto steps = load_script(*options_.script);
-    if (!steps) return std::unexpected(steps.error());
-    script_ = std::move(*steps);
-  }
   int drawn = 0;
   int failed_while_closing = 0;
   const bool scripted = options_.frames || !script_.empty();

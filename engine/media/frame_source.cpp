@@ -129,7 +129,9 @@ Result<std::optional<Frame>> FrameSource::State::next_video() {
   }
   const std::int64_t failed = next_index - 1;
   // A read failing at (or past) the announced end is the end; an unknown length ends there too.
-  if (expected < 0 || failed >= expected) {
+  // So does one failing on the last announced frame: Matroska and AVI announce a count computed
+  // from the duration, which is often one more than the frames there are.
+  if (expected < 0 || failed >= expected - 1) {
     ended = true;
     return std::optional<Frame>{};
   }

@@ -83,6 +83,12 @@ std::string_view to_string(TensorType type) {
 }
 
 std::int64_t TensorEntry::elements() const {
+  // An empty dimension first: [2^40, 2^40, 0] holds nothing, and its product in order would
+  // overflow before it reached the 0 (found by fuzzing). Otherwise the parser has bounded the
+  // product by the input's size.
+  for (const std::int64_t s : shape) {
+    if (s == 0) return 0;
+  }
   std::int64_t n = 1;
   for (const std::int64_t s : shape) n *= s;
   return n;

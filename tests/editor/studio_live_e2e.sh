@@ -86,5 +86,17 @@ xvfb "$studio" --project "$p" --script "$work/shot.txt" >"$work/out" 2>"$work/er
 check "a broken project.json still opens the studio (exit 0)" test $? -eq 0
 check "  and draws the window" test -s "$work/broken.png"
 check "  and leaves the file as it was" grep -q '"feather": -5' "$p/project.json"
+# A disk that fills while recording and, at the end, while saving the training: a 256 KB
+# file-size limit (SIGXFSZ ignored, so writes fail with EFBIG). The studio says so and goes on; no clip
+# stands under the name and the checkpoints stay as they were.
+cp "$work/good.json" "$p/project.json"
+before=$(sha256sum "$p"/model/checkpoint-*.mirage | sort)
+printf 'until swapped 240\nrecord renders/full.mp4\nuntil recorded 300\nframes 2\nquit\n' >"$work/full.txt"
+(trap '' XFSZ; ulimit -f 256; exec env MIRAGE_VULKAN_VALIDATION=1 xvfb-run -a -s '-screen 0 1280x720x24' \
+   "$studio" --project "$p" --script "$work/full.txt") >"$work/out" 2>"$work/err"
+check "a full disk while recording: the studio goes on (exit 0)" test $? -eq 0
+check "  and says the recording failed" grep -q "recording .*full.mp4: " "$work/err"
+check "  leaving no clip under its name" test ! -e "$p/renders/full.mp4"
+check "  and every checkpoint as it was" test "$(sha256sum "$p"/model/checkpoint-*.mirage | sort)" = "$before"
 check "no temporary file is left" test -z "$(find "$work" -name '*.partial-*' -o -name '*.tmp*')"
 finish

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <thread>
 
 #include "engine/core/config.h"
@@ -239,6 +240,34 @@ TEST_F(PlayerE2e, AVideoDeliveredAsACameraIsShownAsItArrivesAndRecordedAsShown) 
   ASSERT_TRUE(wait_for([&] { return !ws.recording().running; }, 30s, &ws));
   EXPECT_FALSE(ws.recording().succeeded);
   EXPECT_FALSE(fs::exists(cancelled));
+}
+
+TEST_F(PlayerE2e, AVideoThatStopsDecodingHalfWayIsOneErrorAndTheEnd) {
+  // The first half of an AVI with its index and tail cut away: FFmpeg reads until the data stops.
+  const fs::path whole = dir_.path() / "whole.avi";
+  const std::string make = "ffmpeg -v error -i '" + clip_.string() + "' -c:v mjpeg -q:v 5 '" + whole.string() + "'";
+  ASSERT_EQ(std::system(make.c_str()), 0);
+  const fs::path cut = dir_.path() / "cut.avi";
+  {
+    std::ifstream in(whole, std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), {});
+    std::ofstream(cut, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size() / 2));
+  }
+  PlayerSettings settings;
+  settings.mode = PlayMode::kEveryFrame;
+  settings.loop = false;
+  auto player = Player::open({.source = cut, .settings = settings});
+  ASSERT_TRUE(player) << player.error().message;
+  (*player)->play();
+  ASSERT_TRUE(wait_for([&] { return (*player)->stats().at_end; }, 120s)) << (*player)->stats().error;
+  const PlayerStats stats = (*player)->stats();
+  EXPECT_GT(stats.shown, 5) << "the frames before the damage are shown";
+  EXPECT_LT(stats.shown, 48) << "and the damage ends it";
+  EXPECT_NE(stats.error.find("cut.avi"), std::string::npos) << stats.error;
+  EXPECT_EQ(stats.error.find('\n'), std::string::npos);
+  // Play again starts from the beginning; the player is still there to do it.
+  (*player)->play();
+  ASSERT_TRUE(wait_for([&] { return (*player)->take_frame() != nullptr; }, 30s));
 }
 
 }  // namespace
