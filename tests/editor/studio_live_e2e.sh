@@ -6,13 +6,7 @@
 # Usage: studio_live_e2e.sh <mirage> <mirage-studio> <source dir>. Exit 77 (skipped) without
 # data/Megamind.avi, xvfb-run or a Vulkan device.
 set -uo pipefail
-mirage=$1
-studio=$2
-clip=$3/data/Megamind.avi
-[ -s "$clip" ] || { echo "skipped: $clip is missing (tools/setup copies it)"; exit 77; }
-command -v xvfb-run >/dev/null || { echo "skipped: xvfb-run not found"; exit 77; }
-source "$(dirname "$0")/../support/cli_check.sh"
-xvfb() { MIRAGE_VULKAN_VALIDATION=1 xvfb-run -a -s '-screen 0 1280x720x24' "$@"; }
+source "$(dirname "$0")/../support/studio_check.sh" "$@"
 
 # A small project: 2 s of the sample with its audio, its faces as both sets.
 p=$work/project
