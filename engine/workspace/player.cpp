@@ -324,6 +324,7 @@ void Player::State::read(std::stop_token stop) {
     tracker.reset();
     votes.clear();
     next_index = 0;
+    missed = 0;
     return true;
   };
   // Goes to the frame at or after `target`: from the start again if it lies behind.
@@ -551,7 +552,11 @@ void Player::State::show(std::stop_token stop) {
       }
       snapshot_source = snapshots;
     }
-    if (replace) current_model = replacement;
+    if (replace) {
+      current_model = replacement;
+      const std::lock_guard lock(mutex);
+      stats.model_step = current_model ? current_model->step() : -1;
+    }
     if (!snapshot_source.version) return replace;
     const std::uint64_t version = snapshot_source.version();
     if (version == applied_version) return replace;
