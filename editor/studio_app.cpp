@@ -76,6 +76,8 @@ Result<std::unique_ptr<StudioApp>> StudioApp::create(const StudioOptions& option
   app->swapped_texture_ = UiTexture(*app->context_, "viewport swapped");
   app->original_texture_ = UiTexture(*app->context_, "viewport original");
   app->mask_texture_ = UiTexture(*app->context_, "viewport mask overlay");
+  app->face_source_texture_ = UiTexture(*app->context_, "face source frame");
+  app->atlas_ = ThumbnailAtlas(*app->context_, 96, 16);
   app->preview_texture_ = UiTexture(*app->context_, "training preview");
   app->open_project();
   return app;
@@ -126,7 +128,15 @@ void StudioApp::open_project() {
     status(format("cannot open {}: {}", folder.string(), opened.error().message));
     return;
   }
-  workspace_ = std::move(*opened);
+  adopt_workspace(std::move(*opened), folder);
+}
+
+void StudioApp::adopt_workspace(std::unique_ptr<workspace::Workspace> ws, const std::filesystem::path& folder) {
+  std::error_code ec;
+  workspace_.reset();  // the previous project's training is saved first
+  atlas_.forget_all();
+  face_view_ = FaceBrowserView{.open = face_view_.open};
+  workspace_ = std::move(ws);
   for (std::string& m : workspace_->take_messages()) status(std::move(m));
   record_form_.path = (workspace_->project().renders_dir() / "studio_take.mp4").string();
   if (!options_.no_train) {
@@ -173,6 +183,10 @@ bool StudioApp::poll_engine() {
     pending_preview_ = std::move(preview->rgba);
     changed = true;
   }
+  if (face_view_.open) {
+    poll_faces();
+    changed = true;  // the browser's jobs and thumbnails move on their own
+  }
   return changed;
 }
 
@@ -196,6 +210,18 @@ void StudioApp::upload_textures(VkCommandBuffer commands, std::size_t slot) {
     }
     if (!s) status(format("viewport: {}", s.error().message));
   }
+  if (auto s = atlas_.upload(commands, slot); !s) status(format("thumbnails: {}", s.error().message));
+  if (pending_source_) {
+    if (pending_source_->rgba.width() > 0) {
+      if (auto s = face_source_texture_.upload(commands, slot, pending_source_->rgba.view()); !s) {
+        status(format("source frame: {}", s.error().message));
+      }
+      face_source_of_ = std::filesystem::path(pending_source_->key).filename().string();
+    } else {
+      status(pending_source_->error);
+    }
+    pending_source_.reset();
+  }
   if (pending_preview_) {
     if (auto s = preview_texture_.upload(commands, slot, pending_preview_->view()); !s) {
       status(format("preview: {}", s.error().message));
@@ -205,13 +231,23 @@ void StudioApp::upload_textures(VkCommandBuffer commands, std::size_t slot) {
 }
 
 void StudioApp::draw_ui() {
+  if (ImGui::BeginMainMenuBar()) {
+    if (ImGui::BeginMenu("Project")) {
+      if (ImGui::MenuItem("New project...")) new_project_.open = true;
+      if (ImGui::MenuItem("Faces", nullptr, face_view_.open, workspace_ != nullptr)) face_view_.open = !face_view_.open;
+      ImGui::EndMenu();
+    }
+    if (workspace_) ImGui::TextDisabled("  %s", workspace_->project().folder().string().c_str());
+    ImGui::EndMainMenuBar();
+  }
   const ImGuiViewport* screen = ImGui::GetMainViewport();
   const float status_height = ImGui::GetFrameHeight() + 8;
   const float right = 420;
-  const ImVec2 size(screen->Size.x, screen->Size.y - status_height);
+  const float top = screen->WorkPos.y;  // below the menu bar
+  const ImVec2 size(screen->Size.x, screen->Size.y - status_height - top);
   workspace::Workspace* ws = workspace_.get();
 
-  ImGui::SetNextWindowPos(ImVec2(0, 0), ImGuiCond_FirstUseEver);
+  ImGui::SetNextWindowPos(ImVec2(0, top), ImGuiCond_FirstUseEver);
   ImGui::SetNextWindowSize(ImVec2(size.x - right, size.y * 0.72f), ImGuiCond_FirstUseEver);
   ViewportInput input{.swapped = &swapped_texture_, .original = &original_texture_, .mask = &mask_texture_,
                       .has_player = ws != nullptr && ws->player() != nullptr, .ui_ms = frame_ms_};
@@ -223,7 +259,7 @@ void StudioApp::draw_ui() {
   if (ws != nullptr) {
     CompositeOptions composite = ws->composite();
     const bool nudged = apply_shortcuts(composite, transport, view_);
-    ImGui::SetNextWindowPos(ImVec2(size.x - right, size.y * 0.50f), ImGuiCond_FirstUseEver);
+    ImGui::SetNextWindowPos(ImVec2(size.x - right, top + size.y * 0.50f), ImGuiCond_FirstUseEver);
     ImGui::SetNextWindowSize(ImVec2(right, size.y * 0.50f), ImGuiCond_FirstUseEver);
     if (auto changed = draw_blend_panel(composite)) {
       composite = *changed;
@@ -249,7 +285,7 @@ void StudioApp::draw_ui() {
     }
   }
 
-  ImGui::SetNextWindowPos(ImVec2(size.x - right, 0), ImGuiCond_FirstUseEver);
+  ImGui::SetNextWindowPos(ImVec2(size.x - right, top), ImGuiCond_FirstUseEver);
   ImGui::SetNextWindowSize(ImVec2(right, size.y * 0.50f), ImGuiCond_FirstUseEver);
   if (ws != nullptr) {
     const workspace::TrainingStatus training = ws->training();
@@ -267,7 +303,7 @@ void StudioApp::draw_ui() {
     if (t.gan) ws->set_gan(*t.gan);
     if (t.warp) ws->set_warp(*t.warp);
 
-    ImGui::SetNextWindowPos(ImVec2(0, size.y * 0.72f), ImGuiCond_FirstUseEver);
+    ImGui::SetNextWindowPos(ImVec2(0, top + size.y * 0.72f), ImGuiCond_FirstUseEver);
     ImGui::SetNextWindowSize(ImVec2((size.x - right) * 0.5f, size.y * 0.28f), ImGuiCond_FirstUseEver);
     const RecorderActions r =
         draw_recorder_panel(ws->recording(), record_form_, ws->player() ? ws->player()->stats().duration_s : 0.0);
@@ -279,9 +315,11 @@ void StudioApp::draw_ui() {
     if (r.cancel) ws->cancel_recording();
     if (r.stop) ws->stop_recording();
   }
-  ImGui::SetNextWindowPos(ImVec2((size.x - right) * 0.5f, size.y * 0.72f), ImGuiCond_FirstUseEver);
+  ImGui::SetNextWindowPos(ImVec2((size.x - right) * 0.5f, top + size.y * 0.72f), ImGuiCond_FirstUseEver);
   ImGui::SetNextWindowSize(ImVec2((size.x - right) * 0.5f, size.y * 0.28f), ImGuiCond_FirstUseEver);
   draw_log_window(log_, log_open_, about_open_);
+  draw_faces();
+  draw_new_project();
   draw_help_overlay(view_);
   draw_status_bar(status_, status_height);
 }
@@ -292,6 +330,9 @@ StudioApp::~StudioApp() {
   swapped_texture_ = UiTexture();
   original_texture_ = UiTexture();
   preview_texture_ = UiTexture();
+  mask_texture_ = UiTexture();
+  face_source_texture_ = UiTexture();
+  atlas_ = ThumbnailAtlas();
   ui_.reset();
 }
 
@@ -395,6 +436,9 @@ Result<StudioApp::ScriptFrame> StudioApp::advance_script() {
         if (step.word == "trained") met = workspace_->training().stats.step > 0;
         if (step.word == "training") met = workspace_->training().running;
         if (step.word == "masked") met = mask_texture_.ready() && mask_of_ == frame_serial_ && frame_serial_ > 0;
+        if (step.word == "thumbnails") {
+          met = face_view_.open && face_view_.visible_faces > 0 && face_view_.drawn_faces == face_view_.visible_faces;
+        }
       }
       if (met) {
         next();
@@ -465,6 +509,31 @@ void StudioApp::run_script_action(const ScriptStep& step) {
     report(ws->set_composite(o));
   }
   if (step.command == "record") report(ws->start_recording(ws->project().resolve(step.word)));
+  if (step.command == "faces") {
+    face_view_.open = true;
+    face_view_.set = step.word;
+    face_view_.rejected = false;
+    face_view_.selected.clear();
+  }
+  if (step.command == "select" || step.command == "reject" || step.command == "restore") {
+    auto shown = ws->faces().view(face_view_.rejected ? face_view_.set + "/rejected" : face_view_.set);
+    if (!shown) {
+      status(format("script:{}: {}", step.line, shown.error().message));
+      return;
+    }
+    if (step.command == "select") {
+      face_view_.selected.clear();
+      const auto& faces = (*shown)->faces;
+      for (std::size_t i = 0; i < faces.size() && i < static_cast<std::size_t>(step.number); ++i) {
+        face_view_.selected.insert(faces[i].file);
+      }
+      return;
+    }
+    const std::vector<std::string> files(face_view_.selected.begin(), face_view_.selected.end());
+    report(step.command == "reject" ? ws->faces().reject(face_view_.set, files) : ws->faces().restore(face_view_.set, files));
+    face_view_.selected.clear();
+  }
+  if (step.command == "undo") report(ws->faces().undo());
 }
 
 Result<bool> StudioApp::draw_frame(bool capture) {

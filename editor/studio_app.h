@@ -17,7 +17,9 @@
 #include <atomic>
 #include <mutex>
 
+#include "editor/face_browser.h"
 #include "editor/imgui_layer.h"
+#include "editor/thumbnail_atlas.h"
 #include "editor/studio_options.h"
 #include "editor/studio_panels.h"
 #include "editor/studio_script.h"
@@ -62,7 +64,13 @@ class StudioApp {
   Result<ScriptFrame> advance_script();
   void run_script_action(const ScriptStep& step);
   void open_project();
+  // Replaces the open project (its training saved) with `ws`, as open_project() sets one up.
+  void adopt_workspace(std::unique_ptr<workspace::Workspace> ws, const std::filesystem::path& folder);
   void draw_ui();
+  // The face browser, the new-project form and what they ask for (studio_faces.cpp).
+  void draw_faces();
+  void draw_new_project();
+  void poll_faces();
   void upload_textures(VkCommandBuffer commands, std::size_t slot);
   // Ticks the workspace and takes what it has for the screen; true when something new came.
   bool poll_engine();
@@ -111,6 +119,19 @@ class StudioApp {
   int frames_left_ = 0;
   std::chrono::steady_clock::time_point deadline_;
   float frame_ms_ = 0.0f;  // the CPU time of drawing one frame, recent average
+  // Faces: the browser's state, its thumbnails on the GPU, the hovered face's source frame.
+  FaceBrowserView face_view_;
+  ThumbnailAtlas atlas_;
+  UiTexture face_source_texture_;
+  std::string face_source_of_;           // the face shown in face_source_texture_
+  std::optional<workspace::SourceView> pending_source_;
+  struct NewProjectForm {
+    bool open = false;
+    std::string folder = "my-project";
+    std::string target;
+    std::string b_sources;  // one path per line
+  };
+  NewProjectForm new_project_;
 };
 
 }  // namespace mirage::studio

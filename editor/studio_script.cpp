@@ -55,12 +55,20 @@ Result<std::vector<ScriptStep>> parse_script(const std::string& text) {
     };
     if (!extra.empty()) return bad(format("too many words after '{}'", step.command));
     const std::string& c = step.command;
-    if (c == "frames" || c == "seek") {
+    if (c == "select") {
+      if (!to_number(a, step.number) || step.number < 0 || step.number > 1e6 || !b.empty()) {
+        return bad("select wants a number of faces");
+      }
+    } else if (c == "faces") {
+      if (a.empty() || !b.empty()) return bad("faces wants one set name");
+      step.word = a;
+    } else if (c == "frames" || c == "seek") {
       if (!to_number(a, step.number) || step.number < 0 || !b.empty()) return bad(format("{} wants one number", c));
       if (c == "frames" && step.number > kMaxScriptFrames) return bad(format("frames: at most {}", kMaxScriptFrames));
     } else if (c == "until") {
-      static const std::set<std::string> conditions = {"swapped", "recorded", "trained", "training", "masked"};
-      if (!conditions.contains(a)) return bad("until wants swapped, recorded, trained, training or masked");
+      static const std::set<std::string> conditions = {"swapped", "recorded", "trained", "training", "masked",
+                                                       "thumbnails"};
+      if (!conditions.contains(a)) return bad("until wants swapped, recorded, trained, training, masked or thumbnails");
       step.word = a;
       step.number = 120;
       if (!b.empty() && (!to_number(b, step.number) || step.number <= 0 || step.number > kMaxScriptWaitSeconds)) {
@@ -97,7 +105,8 @@ Result<std::vector<ScriptStep>> parse_script(const std::string& text) {
       if (!code || !b.empty()) return bad("key wants one key: A-Z, 0-9, space, period, comma or F1");
       step.word = a;
       step.number = *code;
-    } else if (c == "play" || c == "pause" || c == "step" || c == "quit") {
+    } else if (c == "play" || c == "pause" || c == "step" || c == "quit" || c == "reject" || c == "restore" ||
+               c == "undo") {
       if (!a.empty()) return bad(format("{} takes nothing", c));
     } else {
       return bad(format("unknown command '{}'", c));

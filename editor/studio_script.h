@@ -13,6 +13,10 @@
 //   view swapped|original|split|mask
 //   record renders/take.mp4    relative paths are relative to the project
 //   key E                      press a key (A-Z, 0-9, space, period, comma, F1) for one frame
+//   faces a                    open the face browser on the set faces/a
+//   select 3                   select the first 3 faces the browser shows
+//   reject | restore | undo    the browser's reject / restore of the selection, its undo
+//   until thumbnails 60        ... until every face the browser has in view shows its thumbnail
 //   screenshot out.png         save the window as it is drawn this frame
 //   quit
 //
@@ -34,7 +38,8 @@ inline constexpr double kMaxScriptWaitSeconds = 86400;
 
 struct ScriptStep {
   int line = 0;
-  std::string command;              // frames, until, play, pause, step, seek, train, set, view, record, screenshot, quit
+  std::string command;              // frames, until, play, pause, step, seek, train, set, view, record, screenshot,
+                                    // key, faces, select, reject, restore, undo, quit
   std::string word;                 // train's and view's argument, until's condition, set's key, paths
   std::string value;                // set's value as written
   double number = 0;                // frames' count, until's timeout, seek's seconds, key's GLFW code

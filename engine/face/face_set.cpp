@@ -304,4 +304,69 @@ Status FaceSet::save() const {
   return save_json(metadata_path(), document);
 }
 
+int FaceSet::find(std::string_view file) const {
+  for (std::size_t i = 0; i < faces_.size(); ++i) {
+    if (faces_[i].file == file) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+Result<std::vector<std::string>> move_faces(FaceSet& from, FaceSet& to, const std::vector<std::string>& files) {
+  std::vector<std::size_t> indices;
+  for (const std::string& file : files) {
+    const int i = from.find(file);
+    if (i < 0) return fail(ErrorCode::kNotFound, "{}: no face {} in the set", from.folder().string(), printable(file));
+    indices.push_back(static_cast<std::size_t>(i));
+  }
+  std::error_code ec;
+  fs::create_directories(to.folder(), ec);
+  if (ec) return fail(ErrorCode::kIo, "{}: cannot create the folder ({})", to.folder().string(), ec.message());
+  std::vector<std::string> names;
+  std::vector<bool> moved(from.faces().size(), false);
+  Status result = ok();
+  for (const std::size_t i : indices) {
+    FaceRecord record = from.faces()[i];
+    const fs::path stem = fs::path(record.file).stem();
+    std::string name = record.file;
+    for (int attempt = 1; fs::exists(to.folder() / name, ec) && attempt < 10000; ++attempt) {
+      name = format("{}-{}.png", stem.string(), attempt);
+    }
+    // link + unlink rather than rename: a rename would replace a file that appeared meanwhile.
+    if (::link((from.folder() / record.file).c_str(), (to.folder() / name).c_str()) != 0) {
+      result = fail(ErrorCode::kIo, "{}: cannot move into {} ({})", (from.folder() / record.file).string(),
+                    to.folder().string(), std::strerror(errno));
+      break;
+    }
+    record.file = name;
+    to.faces().push_back(std::move(record));
+    moved[i] = true;
+    names.push_back(name);
+  }
+  // The new set first: until it is saved the faces are listed where they were, and their PNGs
+  // are in both folders.
+  if (auto s = to.save(); !s) {
+    for (const std::string& name : names) fs::remove(to.folder() / name, ec);
+    to.faces().resize(to.faces().size() - names.size());
+    return std::unexpected(s.error());
+  }
+  std::vector<FaceRecord> kept;
+  std::vector<std::string> gone;
+  for (std::size_t i = 0; i < from.faces().size(); ++i) {
+    if (moved[i]) {
+      gone.push_back(from.faces()[i].file);
+    } else {
+      kept.push_back(from.faces()[i]);
+    }
+  }
+  std::vector<FaceRecord> before = std::move(from.faces());
+  from.faces() = std::move(kept);
+  if (auto s = from.save(); !s) {
+    from.faces() = std::move(before);  // still listed here; the copies in `to` are listed there too
+    return std::unexpected(s.error());
+  }
+  for (const std::string& file : gone) fs::remove(from.folder() / file, ec);
+  if (!result) return std::unexpected(result.error());
+  return names;
+}
+
 }  // namespace mirage::face

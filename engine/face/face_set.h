@@ -87,11 +87,22 @@ class FaceSet {
   Status add(const cv::Mat& image, FaceRecord record);
   // Writes faceset.json atomically (a crash leaves the previous version).
   Status save() const;
+  // Index of the face whose PNG is `file`, or -1.
+  int find(std::string_view file) const;
 
  private:
   explicit FaceSet(std::filesystem::path folder) : folder_(std::move(folder)) {}
   std::filesystem::path folder_;
   std::vector<FaceRecord> faces_;
 };
+
+// Moves the faces whose PNGs are `files` from `from` into `to` (another folder on the same file
+// system): each PNG is renamed into `to`'s folder (taking a free name there if its own is taken)
+// and its record appended; then `to`'s faceset.json is saved, then `from`'s. A crash in between
+// leaves a face listed in both sets with its PNG in one of them (the other's record then points
+// at a missing file, which loaders report and skip); nothing is ever deleted. Files not in
+// `from` are an error (kNotFound, nothing moved); kIo when a rename or a save fails (what moved
+// is listed where its PNG is). Returns the names the files have in `to`, in order.
+Result<std::vector<std::string>> move_faces(FaceSet& from, FaceSet& to, const std::vector<std::string>& files);
 
 }  // namespace mirage::face

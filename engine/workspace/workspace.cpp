@@ -11,6 +11,7 @@
 #include "engine/core/format.h"
 #include "engine/core/log.h"
 #include "engine/core/worker.h"
+#include "engine/face/face_set.h"
 #include "engine/model/runtime.h"
 #include "engine/model/weight_snapshot.h"
 #include "engine/swap/model_swapper.h"
@@ -23,6 +24,7 @@ namespace {
 namespace fs = std::filesystem;
 constexpr std::size_t kMaxHistory = 200000;
 constexpr double kSaveDebounceS = 1.0;
+constexpr int kThumbnailSide = 96;  // the face browser's thumbnails
 // How much training yields to the player and the UI while they run (see start_training()).
 constexpr int kTrainingNice = 5;
 
@@ -61,7 +63,70 @@ struct Workspace::PendingTrainer {
 };
 
 Workspace::Workspace(Project project, WorkspaceOptions options)
-    : project_(std::move(project)), options_(std::move(options)), settings_(project_.settings()) {}
+    : project_(std::move(project)),
+      options_(std::move(options)),
+      settings_(project_.settings()),
+      faces_(project_.folder() / "faces"),
+      face_jobs_(std::make_unique<FaceJobs>()) {}
+
+Result<std::unique_ptr<Workspace>> Workspace::create(const fs::path& folder, const NewProject& sources,
+                                                     const WorkspaceOptions& options) {
+  std::error_code ec;
+  for (const fs::path& source : [&] {
+         std::vector<fs::path> all{sources.target};
+         all.insert(all.end(), sources.b_sources.begin(), sources.b_sources.end());
+         return all;
+       }()) {
+    if (source.empty() || !fs::exists(source, ec)) {
+      return fail(ErrorCode::kNotFound, "no such video, image or folder: {}", source.empty() ? "(none given)" : source.string());
+    }
+  }
+  if (sources.b_sources.empty()) return fail(ErrorCode::kInvalidArgument, "no source of B's faces given");
+  ProjectSettings settings;
+  settings.source = fs::absolute(sources.target, ec).lexically_normal();
+  if (auto made = Project::create(folder, settings); !made) return std::unexpected(made.error());
+  auto ws = open(folder, options);
+  if (!ws) return ws;
+  (*ws)->extract_faces(sources.target, "a");
+  for (const fs::path& b : sources.b_sources) (*ws)->extract_faces(fs::absolute(b, ec), "b");
+  return ws;
+}
+
+void Workspace::extract_faces(const fs::path& source, const std::string& set) {
+  const int id = face_jobs_->extract(source, faces_.folder(set), set);
+  (void)id;
+  say(format("extracting the faces of {} into faces/{} (queued)", source.filename().string(), set));
+}
+
+void Workspace::sort_faces(const std::string& set, FaceOrder order) {
+  (void)face_jobs_->sort(faces_.folder(set), set, order);
+}
+
+Thumbnails& Workspace::face_pictures() {
+  if (!pictures_) pictures_ = std::make_unique<Thumbnails>(kThumbnailSide);
+  return *pictures_;
+}
+
+void Workspace::request_face_source(const std::string& set, const std::string& file, int width) {
+  if (const face::FaceRecord* record = faces_.record(set, file)) face_pictures().request_source(faces_.folder(set), *record, width);
+}
+
+Status Workspace::set_face_sets(const std::string& a, const std::string& b) {
+  for (const std::string& name : {a, b}) {
+    std::error_code ec;
+    if (name.empty() || !fs::exists(faces_.folder(name) / face::kFaceSetFile, ec)) {
+      return fail(ErrorCode::kNotFound, "faces/{} holds no face set", name.empty() ? "(none)" : name);
+    }
+  }
+  if (a == b) return fail(ErrorCode::kInvalidArgument, "A and B must be different face sets");
+  settings_.faces_a = fs::path("faces") / a;
+  settings_.faces_b = fs::path("faces") / b;
+  settings_dirty_ = true;
+  if (training_running()) {
+    say("training goes on with the faces it loaded: stop and start it to train on faces/" + a + " and faces/" + b);
+  }
+  return ok();
+}
 
 Result<std::unique_ptr<Workspace>> Workspace::open(const fs::path& folder, const WorkspaceOptions& options) {
   auto project = options.allow_new_folder ? Project::open_or_new(folder) : Project::open(folder);
@@ -124,8 +189,8 @@ Status Workspace::start_training(const TrainingRequest& request) {
   }
   if (pending_) return fail(ErrorCode::kInvalidArgument, "training is already starting");
   start_failure_.reset();
-  const fs::path faces_a = request.faces_a.empty() ? project_.faces_a() : request.faces_a;
-  const fs::path faces_b = request.faces_b.empty() ? project_.faces_b() : request.faces_b;
+  const fs::path faces_a = request.faces_a.empty() ? project_.resolve(settings_.faces_a) : request.faces_a;
+  const fs::path faces_b = request.faces_b.empty() ? project_.resolve(settings_.faces_b) : request.faces_b;
   if (request.synthetic_faces <= 0) {
     // What can be known at once is said at once; loading the faces themselves takes seconds.
     for (const auto& [name, folder] : {std::pair{"face set A", faces_a}, std::pair{"face set B", faces_b}}) {
@@ -290,6 +355,11 @@ void Workspace::set_warp(bool on) {
   if (training_) training_->trainer->send(train::SetWarp{on});
 }
 
+bool Workspace::training_running() const {
+  const TrainingStatus t = training();
+  return t.running && !t.stopping;
+}
+
 TrainingStatus Workspace::training() const {
   TrainingStatus t;
   t.starting = pending_ != nullptr;
@@ -446,6 +516,16 @@ void Workspace::tick_training() {
 
 void Workspace::tick() {
   tick_training();
+  for (const FaceJobStatus& job : face_jobs_->take_finished()) {
+    faces_.forget(job.set);
+    say(job.message);
+    const fs::path written = fs::path("faces") / job.set;
+    if (job.state == FaceJobState::kDone && training_running() &&
+        (written == settings_.faces_a || written == settings_.faces_b)) {
+      say(format("faces/{} changed: training goes on with the faces it loaded; stop and start it to train on them",
+                 job.set));
+    }
+  }
   if (settings_dirty_ && now_s() - last_saved_s_ >= kSaveDebounceS) {
     settings_dirty_ = false;
     last_saved_s_ = now_s();

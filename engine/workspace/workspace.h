@@ -29,6 +29,9 @@
 #include "engine/core/error.h"
 #include "engine/core/image.h"
 #include "engine/train/trainer.h"
+#include "engine/workspace/face_jobs.h"
+#include "engine/workspace/face_library.h"
+#include "engine/workspace/thumbnails.h"
 #include "engine/workspace/training_group.h"
 #include "engine/workspace/player.h"
 #include "engine/workspace/project.h"
@@ -94,12 +97,24 @@ struct WorkspaceOptions {
 
 class Recording;
 
+// A project made from scratch: the video whose faces are replaced (A) and where B's faces come
+// from (videos, images or folders of images).
+struct NewProject {
+  std::filesystem::path target;               // the video whose faces get replaced
+  std::vector<std::filesystem::path> b_sources;
+};
+
 class Workspace {
  public:
   // Project::open()'s errors. A source video that cannot be played is not an error: the
   // workspace opens without a player and says why in take_messages().
   static Result<std::unique_ptr<Workspace>> open(const std::filesystem::path& folder,
                                                  const WorkspaceOptions& options = {});
+  // Makes `folder` a project (kIo when it holds one already; a source that does not exist is
+  // kNotFound before anything is made), opens it, and queues the extractions: the target's
+  // faces into faces/a, every B source's into faces/b (face_jobs(): progress, cancel).
+  static Result<std::unique_ptr<Workspace>> create(const std::filesystem::path& folder, const NewProject& sources,
+                                                   const WorkspaceOptions& options = {});
   ~Workspace();  // stops recording (no partial clip), the player, and training (saving it)
   Workspace(const Workspace&) = delete;
   Workspace& operator=(const Workspace&) = delete;
@@ -150,6 +165,22 @@ class Workspace {
   void cancel_recording();  // nothing is left under the output name
   RecorderStatus recording() const;
 
+  // Face sets: the library the face browser edits, and the jobs that extract and sort. A job's
+  // end is said by tick(); the sets it wrote are read again.
+  FaceLibrary& faces() { return faces_; }
+  FaceJobs& face_jobs() { return *face_jobs_; }
+  // Queue an extraction into faces/<set> (more faces: appended) or a sort of it.
+  void extract_faces(const std::filesystem::path& source, const std::string& set);
+  void sort_faces(const std::string& set, FaceOrder order);
+  // Pictures for the face browser (thumbnails of `side` px made on a thread of its own), and the
+  // source frame of a face of a set the library has read, with its landmarks (when made:
+  // face_pictures().take_source()).
+  Thumbnails& face_pictures();
+  void request_face_source(const std::string& set, const std::string& file, int width);
+  // Which face sets (names under faces/) train as A and B: project.json soon. A running trainer
+  // keeps the faces it loaded (tick() says so once); the player's A/B router follows on reopen.
+  Status set_face_sets(const std::string& a, const std::string& b);
+
   // Call once per UI frame: samples the trainer, asks it for snapshots on the project's
   // cadence, saves changed settings, collects what finished. Never blocks.
   void tick();
@@ -164,6 +195,7 @@ class Workspace {
   void say(std::string message);
   void adopt(std::unique_ptr<train::Trainer> trainer, const std::string& description);
   void tick_training();
+  bool training_running() const;  // started and neither stopping nor ended
 
   Project project_;
   WorkspaceOptions options_;
@@ -178,6 +210,9 @@ class Workspace {
   std::unique_ptr<Recording> recorder_;
   bool recording_reported_ = false;
   std::deque<std::string> messages_;
+  FaceLibrary faces_;
+  std::unique_ptr<FaceJobs> face_jobs_;
+  std::unique_ptr<Thumbnails> pictures_;
   std::string last_player_error_;
 };
 
