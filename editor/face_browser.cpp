@@ -101,25 +101,27 @@ FaceBrowserActions draw_face_browser(FaceBrowserView& view, const FaceBrowserInp
   std::string current = view.set;
   if (current.empty() && !in.sets.empty()) current = view.set = in.sets.front().name;
   const auto summary_text = [&](const workspace::FaceSetSummary& s) {
-    std::string role = s.name == in.a ? "  [A]" : s.name == in.b ? "  [B]" : "";
-    return format("{} - {} faces, {} rejected{}", s.name, s.faces, s.rejected, role);
+    const std::string role = s.name == in.a ? "  [A]" : s.name == in.b ? "  [B]" : "";
+    const std::string people = s.identities > 0 ? format(", {} {}", s.identities, s.identities == 1 ? "person" : "people") : "";
+    return format("{}: {} faces, {} rejected{}{}", s.name, s.faces, s.rejected, people, role);
   };
-  std::string preview = "(no face set)";
-  for (const auto& s : in.sets) {
-    if (s.name == current) preview = summary_text(s);
-  }
-  ImGui::SetNextItemWidth(330);
-  if (ImGui::BeginCombo("##set", preview.c_str())) {
-    for (const auto& s : in.sets) {
-      if (ImGui::Selectable(summary_text(s).c_str(), s.name == current)) {
-        view.set = s.name;
-        view.selected.clear();
-        view.anchor = -1;
-      }
+  // Every set with its counts, always in view (wrapped to the window); a click shows it.
+  const ImGuiStyle& style = ImGui::GetStyle();
+  const float right_edge = ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x;
+  if (in.sets.empty()) ImGui::TextDisabled("no face set yet");
+  for (std::size_t i = 0; i < in.sets.size(); ++i) {
+    const workspace::FaceSetSummary& s = in.sets[i];
+    const std::string label = summary_text(s);
+    const float w = ImGui::CalcTextSize(label.c_str()).x + 2 * style.FramePadding.x;
+    if (i > 0 && ImGui::GetItemRectMax().x + style.ItemSpacing.x + w < right_edge) ImGui::SameLine();
+    ImGui::PushID(static_cast<int>(i));
+    if (ImGui::Selectable(label.c_str(), s.name == current, 0, ImVec2(w, 0)) && s.name != current) {
+      view.set = s.name;
+      view.selected.clear();
+      view.anchor = -1;
     }
-    ImGui::EndCombo();
+    ImGui::PopID();
   }
-  ImGui::SameLine();
   if (ImGui::Checkbox("rejected", &view.rejected)) {
     view.selected.clear();
     view.anchor = -1;
@@ -184,6 +186,7 @@ FaceBrowserActions draw_face_browser(FaceBrowserView& view, const FaceBrowserInp
   }
   const workspace::FaceSetView& set = *in.faces;
   ImGui::BeginChild("grid", ImVec2(0, 0), false, ImGuiWindowFlags_NoMove);
+  if (view.scroll_per_frame != 0) ImGui::SetScrollY(std::clamp(ImGui::GetScrollY() + view.scroll_per_frame, 0.0f, ImGui::GetScrollMaxY()));
   const float cell = static_cast<float>(atlas.cell());
   const float width = ImGui::GetContentRegionAvail().x;
   const int columns = std::max(1, static_cast<int>((width + kGap) / (cell + kGap)));
@@ -221,6 +224,7 @@ FaceBrowserActions draw_face_browser(FaceBrowserView& view, const FaceBrowserInp
     }
   }
   if (atlas.ready()) atlas.end(list);
+  if (view.hover_face >= 0 && view.hover_face < static_cast<int>(set.faces.size())) hovered = view.hover_face;
   // Then the frames, headers and selection marks (the font's texture again).
   for (const Row& row : layout.rows) {
     if (row.y + row.height < visible_top || row.y > visible_bottom) continue;
@@ -228,8 +232,11 @@ FaceBrowserActions draw_face_browser(FaceBrowserView& view, const FaceBrowserInp
       ImGui::SetCursorScreenPos(ImVec2(origin.x, origin.y + row.y + 4));
       std::int64_t members = 0;
       for (const auto& f : set.faces) members += f.identity == row.identity ? 1 : 0;
-      ImGui::Text(row.identity >= 0 ? "person %d - %lld faces" : "not sorted - %lld faces", row.identity,
-                  static_cast<long long>(members));
+      if (row.identity >= 0) {
+        ImGui::Text("person %d - %lld faces", row.identity, static_cast<long long>(members));
+      } else {
+        ImGui::Text("not sorted by identity - %lld faces", static_cast<long long>(members));
+      }
       if (row.identity >= 0 && !view.rejected) {
         ImGui::SameLine();
         ImGui::PushID(row.identity);

@@ -33,6 +33,8 @@ struct FaceBrowserView {
   std::string hovered;          // the face whose source frame was asked for
   int visible_faces = 0;        // faces in view at the last draw ...
   int drawn_faces = 0;          // ... and how many of them had their thumbnail
+  float scroll_per_frame = 0;   // scripts and benchmarks: the grid scrolls by itself ...
+  int hover_face = -1;          // ... and shows this face (its index) as hovered
 };
 
 struct FaceBrowserInput {

@@ -83,7 +83,8 @@ Result<std::unique_ptr<StudioApp>> StudioApp::create(const StudioOptions& option
   return app;
 }
 
-void StudioApp::status(std::string line) {
+void StudioApp::status(std::string line, bool echo) {
+  if (echo) log::info("{}", line);
   status_ = line;
   log_.push_back(std::move(line));
   if (log_.size() > 500) log_.pop_front();
@@ -137,7 +138,7 @@ void StudioApp::adopt_workspace(std::unique_ptr<workspace::Workspace> ws, const 
   atlas_.forget_all();
   face_view_ = FaceBrowserView{.open = face_view_.open};
   workspace_ = std::move(ws);
-  for (std::string& m : workspace_->take_messages()) status(std::move(m));
+  for (std::string& m : workspace_->take_messages()) status(std::move(m), false);
   record_form_.path = (workspace_->project().renders_dir() / "studio_take.mp4").string();
   if (!options_.no_train) {
     const auto& project = workspace_->project();
@@ -147,7 +148,7 @@ void StudioApp::adopt_workspace(std::unique_ptr<workspace::Workspace> ws, const 
     }
   }
   if (workspace_->player()) workspace_->player()->play();
-  for (std::string& m : workspace_->take_messages()) status(std::move(m));
+  for (std::string& m : workspace_->take_messages()) status(std::move(m), false);
   status(format("opened {}", folder.string()));
 }
 
@@ -168,7 +169,7 @@ bool StudioApp::poll_engine() {
   if (!workspace_) return changed;
   workspace_->tick();
   for (std::string& m : workspace_->take_messages()) {
-    status(std::move(m));
+    status(std::move(m), false);
     changed = true;
   }
   if (workspace_->player()) {
@@ -243,7 +244,7 @@ void StudioApp::draw_ui() {
   const ImGuiViewport* screen = ImGui::GetMainViewport();
   const float status_height = ImGui::GetFrameHeight() + 8;
   const float right = 420;
-  const float top = screen->WorkPos.y;  // below the menu bar
+  const float top = ImGui::GetFrameHeight();  // below the menu bar (WorkPos knows it only from the next frame)
   const ImVec2 size(screen->Size.x, screen->Size.y - status_height - top);
   workspace::Workspace* ws = workspace_.get();
 
@@ -342,6 +343,9 @@ Status StudioApp::run() {
   std::signal(SIGINT, on_close_signal);
   std::signal(SIGTERM, on_close_signal);
   int drawn = 0;
+  // Wall time between drawn frames (a screenshot's read-back not counted): what a user feels.
+  std::vector<double> intervals_ms;
+  auto last_drawn = start;
   int failed_while_closing = 0;
   const bool scripted = options_.frames || !script_.empty();
   auto last_draw = std::chrono::steady_clock::now();
@@ -375,6 +379,9 @@ Status StudioApp::run() {
     if (!drew) return std::unexpected(drew.error());
     if (*drew) {
       ++drawn;
+      const auto now = std::chrono::steady_clock::now();
+      if (drawn > 1 && !capture) intervals_ms.push_back(std::chrono::duration<double, std::milli>(now - last_drawn).count());
+      last_drawn = now;
       if (script->capture) {
         if (auto s = context_->wait(last_submitted_); !s) return s;
         if (auto s = save_screenshot(script->screenshot); !s) return s;
@@ -391,6 +398,12 @@ Status StudioApp::run() {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf("mirage-studio: %d frames in %.2f s (%.1f frames/s, %.1f ms each to draw) on %s\n", drawn, seconds,
               seconds > 0 ? drawn / seconds : 0.0, frame_ms_, context_->device_info().name.c_str());
+  if (intervals_ms.size() >= 10) {
+    std::ranges::sort(intervals_ms);
+    const auto at = [&](double q) { return intervals_ms[static_cast<std::size_t>(q * static_cast<double>(intervals_ms.size() - 1))]; };
+    std::printf("mirage-studio: frame to frame: median %.1f ms, 95th percentile %.1f ms, worst %.1f ms\n", at(0.5), at(0.95),
+                intervals_ms.back());
+  }
   if (workspace_ && workspace_->player()) {
     const workspace::PlayerStats p = workspace_->player()->stats();
     std::printf("mirage-studio: player showed %lld frames, dropped %lld\n", static_cast<long long>(p.shown),
@@ -436,6 +449,7 @@ Result<StudioApp::ScriptFrame> StudioApp::advance_script() {
         if (step.word == "trained") met = workspace_->training().stats.step > 0;
         if (step.word == "training") met = workspace_->training().running;
         if (step.word == "masked") met = mask_texture_.ready() && mask_of_ == frame_serial_ && frame_serial_ > 0;
+        if (step.word == "source") met = face_source_texture_.ready() && !face_view_.hovered.empty() && face_source_of_ == face_view_.hovered;
         if (step.word == "thumbnails") {
           met = face_view_.open && face_view_.visible_faces > 0 && face_view_.drawn_faces == face_view_.visible_faces;
         }
@@ -510,6 +524,7 @@ void StudioApp::run_script_action(const ScriptStep& step) {
   }
   if (step.command == "record") report(ws->start_recording(ws->project().resolve(step.word)));
   if (step.command == "faces") {
+    if (auto shown = ws->faces().view(step.word); !shown) status(format("script:{}: {}", step.line, shown.error().message));
     face_view_.open = true;
     face_view_.set = step.word;
     face_view_.rejected = false;
@@ -534,6 +549,8 @@ void StudioApp::run_script_action(const ScriptStep& step) {
     face_view_.selected.clear();
   }
   if (step.command == "undo") report(ws->faces().undo());
+  if (step.command == "scroll") face_view_.scroll_per_frame = static_cast<float>(step.number);
+  if (step.command == "hover") face_view_.hover_face = static_cast<int>(step.number);
 }
 
 Result<bool> StudioApp::draw_frame(bool capture) {

@@ -74,7 +74,9 @@ class StudioApp {
   void upload_textures(VkCommandBuffer commands, std::size_t slot);
   // Ticks the workspace and takes what it has for the screen; true when something new came.
   bool poll_engine();
-  void status(std::string line);
+  // A line for the status bar and the log window, also printed on stderr unless it came from the
+  // workspace (which prints its own).
+  void status(std::string line, bool echo = true);
 
   StudioOptions options_;
   Window window_;  // declared first: destroyed last, after the surface

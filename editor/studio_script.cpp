@@ -59,6 +59,14 @@ Result<std::vector<ScriptStep>> parse_script(const std::string& text) {
       if (!to_number(a, step.number) || step.number < 0 || step.number > 1e6 || !b.empty()) {
         return bad("select wants a number of faces");
       }
+    } else if (c == "scroll") {
+      if (!to_number(a, step.number) || std::abs(step.number) > 10000 || !b.empty()) {
+        return bad("scroll wants pixels per frame (0 stops)");
+      }
+    } else if (c == "hover") {
+      if (!to_number(a, step.number) || step.number < -1 || step.number > 1e6 || !b.empty()) {
+        return bad("hover wants a face's place in the grid (-1 stops)");
+      }
     } else if (c == "faces") {
       if (a.empty() || !b.empty()) return bad("faces wants one set name");
       step.word = a;
@@ -67,8 +75,10 @@ Result<std::vector<ScriptStep>> parse_script(const std::string& text) {
       if (c == "frames" && step.number > kMaxScriptFrames) return bad(format("frames: at most {}", kMaxScriptFrames));
     } else if (c == "until") {
       static const std::set<std::string> conditions = {"swapped", "recorded", "trained", "training", "masked",
-                                                       "thumbnails"};
-      if (!conditions.contains(a)) return bad("until wants swapped, recorded, trained, training, masked or thumbnails");
+                                                       "thumbnails", "source"};
+      if (!conditions.contains(a)) {
+        return bad("until wants swapped, recorded, trained, training, masked, thumbnails or source");
+      }
       step.word = a;
       step.number = 120;
       if (!b.empty() && (!to_number(b, step.number) || step.number <= 0 || step.number > kMaxScriptWaitSeconds)) {

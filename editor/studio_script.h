@@ -17,6 +17,9 @@
 //   select 3                   select the first 3 faces the browser shows
 //   reject | restore | undo    the browser's reject / restore of the selection, its undo
 //   until thumbnails 60        ... until every face the browser has in view shows its thumbnail
+//   scroll 40                  scroll the browser's grid 40 px down every frame (0 stops)
+//   hover 5                    show the browser's 6th face as hovered: its source frame (-1 stops)
+//   until source 30            ... until the hovered face's source frame is shown
 //   screenshot out.png         save the window as it is drawn this frame
 //   quit
 //
@@ -39,7 +42,7 @@ inline constexpr double kMaxScriptWaitSeconds = 86400;
 struct ScriptStep {
   int line = 0;
   std::string command;              // frames, until, play, pause, step, seek, train, set, view, record, screenshot,
-                                    // key, faces, select, reject, restore, undo, quit
+                                    // key, faces, select, reject, restore, undo, scroll, hover, quit
   std::string word;                 // train's and view's argument, until's condition, set's key, paths
   std::string value;                // set's value as written
   double number = 0;                // frames' count, until's timeout, seek's seconds, key's GLFW code
