@@ -11,6 +11,7 @@ namespace {
 
 constexpr float kGap = 6.0f;
 constexpr float kHeader = 28.0f;
+constexpr double kRestS = 0.25;  // a pointer resting this long on a face asks for its source frame
 
 // The grid's rows, top to bottom: a header for each identity cluster (when the set has them),
 // then its faces `columns` at a time. Positions are in content coordinates (from the grid's top).
@@ -102,8 +103,10 @@ FaceBrowserActions draw_face_browser(FaceBrowserView& view, const FaceBrowserInp
   if (current.empty() && !in.sets.empty()) current = view.set = in.sets.front().name;
   const auto summary_text = [&](const workspace::FaceSetSummary& s) {
     const std::string role = s.name == in.a ? "  [A]" : s.name == in.b ? "  [B]" : "";
+    if (s.faces < 0) return format("{}: reading ...{}", s.name, role);
     const std::string people = s.identities > 0 ? format(", {} {}", s.identities, s.identities == 1 ? "person" : "people") : "";
-    return format("{}: {} faces, {} rejected{}{}", s.name, s.faces, s.rejected, people, role);
+    const std::string rejected = s.rejected < 0 ? std::string("...") : std::to_string(s.rejected);
+    return format("{}: {} faces, {} rejected{}{}", s.name, s.faces, rejected, people, role);
   };
   // Every set with its counts, always in view (wrapped to the window); a click shows it.
   const ImGuiStyle& style = ImGui::GetStyle();
@@ -180,7 +183,9 @@ FaceBrowserActions draw_face_browser(FaceBrowserView& view, const FaceBrowserInp
 
   ImGui::Separator();
   if (in.faces == nullptr) {
-    ImGui::TextDisabled("%s", in.error.empty() ? "no faces here yet" : in.error.c_str());
+    ImGui::TextDisabled("%s", in.reading          ? "reading the set ..."
+                              : in.error.empty() ? "no faces here yet"
+                                                 : in.error.c_str());
     ImGui::End();
     return actions;
   }
@@ -199,6 +204,19 @@ FaceBrowserActions draw_face_browser(FaceBrowserView& view, const FaceBrowserInp
   const ImVec2 mouse_content(mouse.x - origin.x, mouse.y - origin.y);
   int hovered = -1;
 
+  // The screen below and half the one above are asked for before the faces in view, which the
+  // thumbnail thread then serves first (newest first): scrolling finds them made.
+  const float screen = ImGui::GetWindowHeight();
+  for (const Row& row : layout.rows) {
+    const bool below = row.y > visible_bottom && row.y < visible_bottom + screen;
+    const bool above = row.y + row.height < visible_top && row.y + row.height > visible_top - screen / 2;
+    if (row.identity != -2 || !(below || above)) continue;
+    for (int i = row.first; i < row.first + row.count; ++i) {
+      const auto& face = set.faces[static_cast<std::size_t>(i)];
+      const std::string key = (set.folder / face.file).string();
+      if (!atlas.find(key) && !atlas.pending(key)) thumbs.request(set.folder / face.file);
+    }
+  }
   // Thumbnails first, in one batch between the atlas's bind and the font's (see thumbnail_atlas.h).
   view.visible_faces = 0;
   view.drawn_faces = 0;
@@ -303,7 +321,14 @@ FaceBrowserActions draw_face_browser(FaceBrowserView& view, const FaceBrowserInp
   // Hover: the face, its numbers, and the frame it came from with its landmarks.
   if (hovered >= 0) {
     const auto& face = set.faces[static_cast<std::size_t>(hovered)];
-    if (view.hovered != face.file) {
+    // The source frame is asked for once the pointer rests on a face (a seek in a video takes
+    // longer than a frame; a pointer passing over the grid while it scrolls asks for nothing).
+    const double now = ImGui::GetTime();
+    if (view.resting_on != face.file) {
+      view.resting_on = face.file;
+      view.resting_since = now;
+    }
+    if (view.hovered != face.file && (now - view.resting_since >= kRestS || view.hover_face >= 0)) {
       view.hovered = face.file;
       actions.hover = face.file;
     }

@@ -31,6 +31,8 @@ struct FaceBrowserView {
   int anchor = -1;              // where a shift-click range starts (face index)
   std::optional<ImVec2> drag_from;  // box selection, in content coordinates
   std::string hovered;          // the face whose source frame was asked for
+  std::string resting_on;       // the face under the pointer, since when (seconds, ImGui's clock)
+  double resting_since = 0;
   int visible_faces = 0;        // faces in view at the last draw ...
   int drawn_faces = 0;          // ... and how many of them had their thumbnail
   float scroll_per_frame = 0;   // scripts and benchmarks: the grid scrolls by itself ...
@@ -41,6 +43,7 @@ struct FaceBrowserInput {
   std::vector<workspace::FaceSetSummary> sets;
   const workspace::FaceSetView* faces = nullptr;  // the shown set (null: none or unreadable)
   std::string error;                     // why not
+  bool reading = false;                  // the shown set is being read (a big set takes a moment)
   std::string a, b;                      // the sets that train as A and B
   std::vector<workspace::FaceJobStatus> jobs;
   std::string undo_label;                // empty: nothing to undo

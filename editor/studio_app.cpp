@@ -524,7 +524,7 @@ void StudioApp::run_script_action(const ScriptStep& step) {
   }
   if (step.command == "record") report(ws->start_recording(ws->project().resolve(step.word)));
   if (step.command == "faces") {
-    if (auto shown = ws->faces().view(step.word); !shown) status(format("script:{}: {}", step.line, shown.error().message));
+    if (auto shown = ws->faces().view_now(step.word); !shown) status(format("script:{}: {}", step.line, shown.error().message));
     face_view_.open = true;
     face_view_.set = step.word;
     face_view_.rejected = false;

@@ -32,12 +32,14 @@ void StudioApp::draw_faces() {
     return;
   }
   FaceBrowserInput in;
-  in.sets = ws->faces().sets();
+  in.sets = ws->faces().sets_now();
   if (face_view_.set.empty() && !in.sets.empty()) face_view_.set = in.sets.front().name;
   std::shared_ptr<const workspace::FaceSetView> shown;
   if (!face_view_.set.empty()) {
-    auto view = ws->faces().view(library_name(face_view_));
-    if (view) {
+    auto view = ws->faces().view_now(library_name(face_view_));
+    if (view && !*view) {
+      in.reading = true;
+    } else if (view) {
       shown = *view;
       in.faces = shown.get();
     } else if (face_view_.rejected && view.error().code == ErrorCode::kNotFound) {

@@ -11,6 +11,9 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "engine/core/file_io.h"
+#include "engine/core/format.h"
+
 namespace mirage::face {
 namespace fs = std::filesystem;
 namespace {
@@ -297,11 +300,24 @@ Status FaceSet::add(const cv::Mat& image, FaceRecord record) {
   return fail(ErrorCode::kIo, "{}: no free file name for {}", folder_.string(), stem);
 }
 
+// One face per line: a set of thousands stays a file that diffs line by line and reads in half
+// the time of the indented form (the same JSON document either way).
 Status FaceSet::save() const {
-  Json faces = Json::array();
-  for (const FaceRecord& record : faces_) faces.push_back(to_json(record));
-  const Json document{{"format", kFaceSetFormat}, {"version", kFaceSetVersion}, {"faces", std::move(faces)}};
-  return save_json(metadata_path(), document);
+  std::string text = "{\n  \"faces\": [";
+  try {
+    for (std::size_t i = 0; i < faces_.size(); ++i) {
+      text += i == 0 ? "\n    " : ",\n    ";
+      text += to_json(faces_[i]).dump();
+    }
+  } catch (const Json::type_error&) {
+    // A text that is not UTF-8 (a source path in another encoding): written replaced it would
+    // name another file, so nothing is written.
+    return fail(ErrorCode::kInvalidArgument, "{}: not written: a text in it is not valid UTF-8 (rename the file it names)",
+                metadata_path().string());
+  }
+  text += faces_.empty() ? "],\n" : "\n  ],\n";
+  text += format("  \"format\": {},\n  \"version\": {}\n}}\n", Json(kFaceSetFormat).dump(), Json(kFaceSetVersion).dump());
+  return write_file_atomic(metadata_path(), text);
 }
 
 int FaceSet::find(std::string_view file) const {

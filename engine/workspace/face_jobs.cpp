@@ -1,5 +1,8 @@
 #include "engine/workspace/face_jobs.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
@@ -145,6 +148,8 @@ bool FaceJobs::busy(const std::string& set_name) const {
 }
 
 void FaceJobs::State::run(std::stop_token stop) {
+  // Extraction and sorting take minutes and yield to the UI and the player (as training does).
+  setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 5);
   while (!stop.stop_requested()) {
     Job* job = nullptr;
     {

@@ -1,10 +1,14 @@
 #include "engine/workspace/face_library.h"
 
 #include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
 #include <set>
 #include <system_error>
 
 #include "engine/core/format.h"
+#include "engine/core/worker.h"
 #include "engine/face/face_set.h"
 
 namespace mirage::workspace {
@@ -30,6 +34,8 @@ Stamp stamp_of(const fs::path& file) {
   return s;
 }
 
+bool same(const Stamp& a, const Stamp& b) { return a.exists == b.exists && a.written == b.written && a.bytes == b.bytes; }
+
 std::int64_t count_identities(const face::FaceSet& set) {
   std::set<int> seen;
   for (const face::FaceRecord& r : set.faces()) {
@@ -40,44 +46,151 @@ std::int64_t count_identities(const face::FaceSet& set) {
 
 }  // namespace
 
-std::vector<FaceSetSummary> FaceLibrary::sets() {
+// Reads sets for set_now(): one at a time, in the order asked, each with the stamp its file had
+// just before it was read (a change during the read is seen as a change afterwards).
+struct FaceLibrary::Reader {
+  struct Read {
+    Stamp stamp;  // asked for: the file as it was then; done: as it was when read
+    bool done = false;
+    Result<std::shared_ptr<face::FaceSet>> result = std::shared_ptr<face::FaceSet>();
+  };
+  std::mutex mutex;
+  std::condition_variable_any wake;
+  std::map<std::string, Read> reads;
+  std::deque<std::pair<std::string, fs::path>> queue;
+  Worker worker;
+
+  Reader() {
+    worker = Worker("face sets", [this](std::stop_token stop) { run(stop); });
+  }
+  ~Reader() {
+    worker.request_stop();
+    wake.notify_all();
+    worker.join();
+  }
+  void run(std::stop_token stop) {
+    while (!stop.stop_requested()) {
+      std::pair<std::string, fs::path> next;
+      {
+        std::unique_lock lock(mutex);
+        wake.wait(lock, stop, [&] { return !queue.empty(); });
+        if (stop.stop_requested()) return;
+        next = std::move(queue.front());
+        queue.pop_front();
+      }
+      const Stamp stamp = stamp_of(next.second / face::kFaceSetFile);
+      auto loaded = face::FaceSet::load(next.second);
+      Result<std::shared_ptr<face::FaceSet>> result =
+          loaded ? Result<std::shared_ptr<face::FaceSet>>(std::make_shared<face::FaceSet>(std::move(*loaded)))
+                 : std::unexpected(loaded.error());
+      const std::lock_guard lock(mutex);
+      Read& read = reads[next.first];
+      read.stamp = stamp;
+      read.done = true;
+      read.result = std::move(result);
+    }
+  }
+};
+
+template <class Get>
+std::vector<FaceSetSummary> FaceLibrary::list_sets(Get get) {
   std::vector<FaceSetSummary> out;
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(root_, ec)) {
     if (!entry.is_directory(ec) || !fs::exists(entry.path() / face::kFaceSetFile, ec)) continue;
     const std::string name = entry.path().filename().string();
-    auto loaded = set(name);
+    auto loaded = get(name);
     if (!loaded) continue;  // a damaged set is not offered for editing (its error shows when opened)
-    FaceSetSummary summary{.name = name, .faces = static_cast<std::int64_t>((*loaded)->faces().size()),
-                           .identities = count_identities(**loaded)};
-    if (auto rejected = set(name + "/" + kRejected)) summary.rejected = static_cast<std::int64_t>((*rejected)->faces().size());
+    FaceSetSummary summary{.name = name, .faces = -1, .rejected = -1};
+    if (*loaded) {
+      summary.faces = static_cast<std::int64_t>((*loaded)->faces().size());
+      summary.identities = count_identities(**loaded);
+    }
+    if (!fs::exists(entry.path() / kRejected / face::kFaceSetFile, ec)) {
+      summary.rejected = 0;
+    } else if (auto rejected = get(name + "/" + kRejected); rejected && *rejected) {
+      summary.rejected = static_cast<std::int64_t>((*rejected)->faces().size());
+    } else if (!rejected) {
+      summary.rejected = 0;
+    }
     out.push_back(std::move(summary));
   }
   std::ranges::sort(out, {}, &FaceSetSummary::name);
   return out;
 }
 
-void FaceLibrary::remember(const std::string& name, std::shared_ptr<face::FaceSet> set) {
-  const Stamp s = stamp_of(set->metadata_path());
-  loaded_[name] = Loaded{std::move(set), nullptr, s.written, s.bytes};
+std::vector<FaceSetSummary> FaceLibrary::sets() {
+  return list_sets([this](const std::string& name) { return set(name); });
 }
 
-Result<std::shared_ptr<const FaceSetView>> FaceLibrary::view(const std::string& name) {
-  auto loaded = set(name);
-  if (!loaded) return std::unexpected(loaded.error());
+std::vector<FaceSetSummary> FaceLibrary::sets_now() {
+  return list_sets([this](const std::string& name) { return set_now(name); });
+}
+
+void FaceLibrary::remember(const std::string& name, std::shared_ptr<face::FaceSet> set,
+                           std::optional<std::pair<fs::file_time_type, std::uintmax_t>> stamp) {
+  if (!stamp) {
+    const Stamp s = stamp_of(set->metadata_path());
+    stamp.emplace(s.written, s.bytes);
+  }
+  loaded_[name] = Loaded{std::move(set), nullptr, stamp->first, stamp->second};
+}
+
+Result<std::shared_ptr<const FaceSetView>> FaceLibrary::view_of(const std::string& name,
+                                                                const std::shared_ptr<face::FaceSet>& set) {
   Loaded& entry = loaded_.at(name);
   if (!entry.view) {
     auto view = std::make_shared<FaceSetView>();
     view->name = name;
-    view->folder = (*loaded)->folder();
-    view->faces.reserve((*loaded)->faces().size());
-    for (const face::FaceRecord& r : (*loaded)->faces()) {
+    view->folder = set->folder();
+    view->faces.reserve(set->faces().size());
+    for (const face::FaceRecord& r : set->faces()) {
       view->faces.push_back({.file = r.file, .identity = r.identity, .blur = r.blur, .score = r.score,
                              .width_px = r.box.width, .source = r.source, .frame = r.frame});
     }
     entry.view = std::move(view);
   }
   return entry.view;
+}
+
+Result<std::shared_ptr<const FaceSetView>> FaceLibrary::view(const std::string& name) {
+  auto loaded = set(name);
+  if (!loaded) return std::unexpected(loaded.error());
+  return view_of(name, *loaded);
+}
+
+Result<std::shared_ptr<const FaceSetView>> FaceLibrary::view_now(const std::string& name) {
+  auto loaded = set_now(name);
+  if (!loaded) return std::unexpected(loaded.error());
+  if (!*loaded) return std::shared_ptr<const FaceSetView>();
+  return view_of(name, *loaded);
+}
+
+Result<std::shared_ptr<face::FaceSet>> FaceLibrary::set_now(const std::string& name) {
+  const fs::path folder = root_ / name;
+  const Stamp now = stamp_of(folder / face::kFaceSetFile);
+  const auto found = loaded_.find(name);
+  if (found != loaded_.end() && now.exists && now.written == found->second.written && now.bytes == found->second.bytes) {
+    return found->second.set;
+  }
+  if (!now.exists) return set(name);  // FaceSet::load's error for a missing set, at once
+  if (!reader_) reader_ = std::make_shared<Reader>();
+  const std::lock_guard lock(reader_->mutex);
+  const auto read = reader_->reads.find(name);
+  if (read != reader_->reads.end() && read->second.done && same(read->second.stamp, now)) {
+    if (!read->second.result) return std::unexpected(read->second.result.error());  // until the file changes
+    std::shared_ptr<face::FaceSet> made = std::move(*read->second.result);
+    reader_->reads.erase(read);
+    remember(name, made, std::pair{now.written, now.bytes});
+    return made;
+  }
+  if (read == reader_->reads.end() || (read->second.done && !same(read->second.stamp, now))) {
+    reader_->reads[name] = Reader::Read{.stamp = now};
+    reader_->queue.emplace_back(name, folder);
+    reader_->wake.notify_one();
+  }
+  // Meanwhile, what was read before (edits check the file again: for_edit()).
+  return found != loaded_.end() ? found->second.set : std::shared_ptr<face::FaceSet>();
 }
 
 const face::FaceRecord* FaceLibrary::record(const std::string& name, const std::string& file) const {

@@ -20,7 +20,9 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/core/error.h"
@@ -67,6 +69,13 @@ class FaceLibrary {
   // A set ("a") or a set's rejected faces ("a/rejected"; kNotFound until a face is rejected), read
   // again whenever its faceset.json changed. FaceSet::load's errors (kNotFound, kCorrupt, ...).
   Result<std::shared_ptr<const FaceSetView>> view(const std::string& name);
+  // The same two, never waiting (for the UI thread): a set not read yet, or changed on disk
+  // since, is read on the library's own thread (a 5,000-face faceset.json takes half a second);
+  // until it is, view_now() gives what was read before (null the first time) and sets_now()
+  // lists it so (faces = -1 the first time; rejected = -1 while its rejected/ is first read). A
+  // set that cannot be read gives its error, as view() does.
+  Result<std::shared_ptr<const FaceSetView>> view_now(const std::string& name);
+  std::vector<FaceSetSummary> sets_now();
   // The whole record of a face of a set read by view() (null when there is no such face).
   const face::FaceRecord* record(const std::string& name, const std::string& file) const;
 
@@ -94,6 +103,11 @@ class FaceLibrary {
     std::uintmax_t bytes = 0;
   };
   Result<std::shared_ptr<face::FaceSet>> set(const std::string& name);
+  // set() without waiting: null while the reader thread reads it.
+  Result<std::shared_ptr<face::FaceSet>> set_now(const std::string& name);
+  Result<std::shared_ptr<const FaceSetView>> view_of(const std::string& name, const std::shared_ptr<face::FaceSet>& set);
+  template <class Get>
+  std::vector<FaceSetSummary> list_sets(Get get);
   // One edit: faces that went from one set to another (their names in `to`).
   struct Move {
     std::string from, to;
@@ -109,9 +123,14 @@ class FaceLibrary {
   // split set) when `create`; kIo when it changed under us (and it is read again).
   Result<face::FaceSet*> for_edit(const std::string& name, bool create);
   Status move(const std::string& from, const std::string& to, const std::vector<std::string>& files, Edit& edit);
-  void remember(const std::string& name, std::shared_ptr<face::FaceSet> set);
+  // Keeps a set read from disk; `written`/`bytes`: the file's stamp taken before it was read
+  // (default: now).
+  void remember(const std::string& name, std::shared_ptr<face::FaceSet> set,
+                std::optional<std::pair<std::filesystem::file_time_type, std::uintmax_t>> stamp = std::nullopt);
 
+  struct Reader;  // the thread of view_now() and sets_now()
   std::filesystem::path root_;
+  std::shared_ptr<Reader> reader_;
   std::map<std::string, Loaded> loaded_;
   std::vector<Edit> history_;
 };

@@ -1,5 +1,8 @@
 #include "engine/workspace/thumbnails.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -16,6 +19,7 @@ namespace mirage::workspace {
 namespace {
 
 namespace fs = std::filesystem;
+constexpr int kNice = 10;
 
 Image to_rgba(const cv::Mat& bgr) {
   Image image(bgr.cols, bgr.rows, PixelFormat::kRgba8);
@@ -105,8 +109,11 @@ std::optional<SourceView> Thumbnails::take_source() {
 SourceView Thumbnails::State::render_source(const SourceRequest& r, cv::VideoCapture& capture, std::string& opened) {
   SourceView view{.key = r.key};
   cv::Mat frame;
+  std::error_code ec;
   try {
-    if (cv::haveImageReader(r.video.string())) {
+    if (!fs::is_regular_file(r.video, ec)) {
+      frame.release();  // moved or deleted (OpenCV would only print a warning)
+    } else if (cv::haveImageReader(r.video.string())) {
       frame = cv::imread(r.video.string(), cv::IMREAD_COLOR);
     } else {
       if (opened != r.video.string()) {
@@ -138,6 +145,8 @@ SourceView Thumbnails::State::render_source(const SourceRequest& r, cv::VideoCap
 }
 
 void Thumbnails::State::run(std::stop_token stop) {
+  // Below the UI and the player: thumbnails may come a frame later, the UI's frames may not.
+  setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), kNice);
   cv::VideoCapture capture;  // kept open: hovering faces of one video seeks in it
   std::string opened;
   while (!stop.stop_requested()) {

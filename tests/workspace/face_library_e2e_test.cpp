@@ -274,6 +274,30 @@ TEST_F(FaceLibraryE2e, ASetRewrittenByTheCliMeanwhileIsReadAgainNotOverwritten) 
   auto on_disk = face::FaceSet::load(folder / "faces" / "b");
   ASSERT_TRUE(on_disk);
   EXPECT_EQ(on_disk->faces().size(), shown.size() - 2) << "the CLI's change is kept, and the rejection made";
+  // The UI's form never waits: while a rewritten set is read again on the library's thread,
+  // view_now() gives what it had, then the new list.
+  const std::size_t listed = files_of(library, "b").size();
+  std::this_thread::sleep_for(20ms);
+  {
+    auto other = face::FaceSet::load(folder / "faces" / "b");
+    ASSERT_TRUE(other);
+    other->faces().pop_back();
+    ASSERT_TRUE(other->save());
+  }
+  auto first = library.view_now("b");
+  ASSERT_TRUE(first && *first);
+  EXPECT_EQ((*first)->faces.size(), listed) << "the list read before, at once";
+  std::size_t seen = listed;
+  for (int i = 0; i < 500 && seen == listed; ++i) {
+    std::this_thread::sleep_for(10ms);
+    auto now = library.view_now("b");
+    ASSERT_TRUE(now && *now);
+    seen = (*now)->faces.size();
+  }
+  EXPECT_EQ(seen, listed - 1) << "then the new one";
+  const std::vector<FaceSetSummary> summaries = library.sets_now();
+  ASSERT_EQ(summaries.size(), 2u);
+  EXPECT_EQ(summaries[1].faces, static_cast<std::int64_t>(listed - 1));
   // A face the list no longer has is refused by name.
   const Status gone = library.reject("b", {"no-such-face.png"});
   ASSERT_FALSE(gone);

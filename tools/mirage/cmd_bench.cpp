@@ -134,6 +134,7 @@ constexpr Benchmark kBenchmarks[] = {
 #endif
 #if MIRAGE_WITH_SWAP
     {"composite", "the CPU and the GPU compositor side by side: ms per frame at 720x528 and 1080p", run_bench_composite},
+    {"faces", "the face browser on a set of 5,000 faces: opening, first screen, scrolling", run_bench_faces},
     {"studio", "the studio's pipeline headless: dropped frames and training speed while the clip plays", run_bench_studio},
     {"convert", "video conversion with a project's model: frames/s end to end and ms per stage", run_bench_convert},
     {"watermark", "the invisible watermark: PSNR, payload after re-encodes, scaling, greyscale, cuts; false alarms", run_bench_watermark},

@@ -19,6 +19,7 @@ int run_convert(const Args& args);        // a video with every face swapped, la
 int run_eval(const Args& args);           // quality numbers of a converted clip against its source
 int run_demo(const Args& args);           // Megamind.avi end to end: extract, sort, train, convert, eval
 int run_bench_composite(const Args& args);  // `mirage bench composite`: CPU vs GPU compositor, ms/frame
+int run_bench_faces(const Args& args);      // `mirage bench faces`: the face browser on a big set
 int run_bench_studio(const Args& args);     // `mirage bench studio`: live playback while training
 int run_bench_convert(const Args& args);  // `mirage bench convert`: conversion speed per stage
 int run_train(const Args& args);          // train a project's face-swap model in the background
