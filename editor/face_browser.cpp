@@ -18,7 +18,8 @@ constexpr double kRestS = 0.25;  // a pointer resting this long on a face asks f
 struct Row {
   float y = 0;
   float height = 0;
-  int identity = -2;  // a header row: the cluster it names (-1: faces without one)
+  int identity = -2;  // a header row: the cluster it names (-1: faces without one) ...
+  std::int64_t members = 0;  // ... and how many faces it has
   int first = 0, count = 0;  // a face row: faces [first, first + count) of the set's order
 };
 
@@ -42,7 +43,7 @@ Layout lay_out(const workspace::FaceSetView& set, int columns, float cell) {
       const int identity = set.faces[i].identity;
       end = i;
       while (end < set.faces.size() && set.faces[end].identity == identity) ++end;
-      layout.rows.push_back({.y = y, .height = kHeader, .identity = identity});
+      layout.rows.push_back({.y = y, .height = kHeader, .identity = identity, .members = static_cast<std::int64_t>(end - i)});
       y += kHeader;
     }
     for (std::size_t first = i; first < end; first += static_cast<std::size_t>(columns)) {
@@ -248,8 +249,7 @@ FaceBrowserActions draw_face_browser(FaceBrowserView& view, const FaceBrowserInp
     if (row.y + row.height < visible_top || row.y > visible_bottom) continue;
     if (row.identity != -2) {
       ImGui::SetCursorScreenPos(ImVec2(origin.x, origin.y + row.y + 4));
-      std::int64_t members = 0;
-      for (const auto& f : set.faces) members += f.identity == row.identity ? 1 : 0;
+      const std::int64_t members = row.members;
       if (row.identity >= 0) {
         ImGui::Text("person %d - %lld faces", row.identity, static_cast<long long>(members));
       } else {

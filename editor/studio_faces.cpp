@@ -118,9 +118,10 @@ void StudioApp::draw_new_project() {
     workspace::NewProject sources{.target = new_project_.target};
     std::istringstream lines(new_project_.b_sources);
     for (std::string line; std::getline(lines, line);) {
-      line.erase(0, line.find_first_not_of(" \t"));
-      line.erase(line.find_last_not_of(" \t\r") + 1);
-      if (!line.empty()) sources.b_sources.emplace_back(line);
+      const std::size_t first = line.find_first_not_of(" \t\r");
+      if (first == std::string::npos) continue;  // a blank line
+      const std::size_t last = line.find_last_not_of(" \t\r");
+      sources.b_sources.emplace_back(line.substr(first, last - first + 1));
     }
     workspace::WorkspaceOptions options;
     options.distributed = options_.distributed;

@@ -4,18 +4,8 @@
 #include <vector>
 
 #include "editor/ui_texture.h"
-#include "editor/imgui_layer.h"
-#include "editor/imgui_vulkan_backend.h"
-#include "engine/render/vk_check.h"
 
 namespace mirage::studio {
-namespace {
-
-void bind_callback(const ImDrawList*, const ImDrawCmd* command) {
-  UiTexture::bind_current(ImGuiLayer::recording_commands(), reinterpret_cast<VkDescriptorSet>(command->UserCallbackData));
-}
-
-}  // namespace
 
 Status ThumbnailAtlas::create() {
   render::Context& context = *context_;
@@ -30,25 +20,11 @@ Status ThumbnailAtlas::create() {
     if (!buffer) return std::unexpected(buffer.error());
     staging = std::move(*buffer);
   }
-  const VkDescriptorPoolSize size{VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER, 1};
-  const VkDescriptorPoolCreateInfo info{.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO, .maxSets = 1,
-                                        .poolSizeCount = 1, .pPoolSizes = &size};
-  VkDescriptorPool pool = VK_NULL_HANDLE;
-  if (auto s = render::vk_status(vkCreateDescriptorPool(context.device(), &info, nullptr, &pool), "the thumbnail pool"); !s) {
-    return s;
-  }
-  pool_ = render::DescriptorPool(context, pool, "face thumbnails");
-  const VkDescriptorSetLayout layout = imgui_texture_set_layout();
-  const VkDescriptorSetAllocateInfo allocate{.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
-                                             .descriptorPool = pool, .descriptorSetCount = 1, .pSetLayouts = &layout};
-  if (auto s = render::vk_status(vkAllocateDescriptorSets(context.device(), &allocate, &set_), "the thumbnail set"); !s) {
-    return s;
-  }
+  auto set = create_texture_set(context, "face thumbnails", pool_);
+  if (!set) return std::unexpected(set.error());
+  set_ = *set;
   image_ = std::move(*image);
-  const VkDescriptorImageInfo image_info{.imageView = image_.view(), .imageLayout = VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL};
-  const VkWriteDescriptorSet write{.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET, .dstSet = set_, .descriptorCount = 1,
-                                   .descriptorType = VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER, .pImageInfo = &image_info};
-  vkUpdateDescriptorSets(context.device(), 1, &write, 0, nullptr);
+  point_texture_set(context, set_, image_.view());
   return ok();
 }
 
@@ -105,28 +81,13 @@ Status ThumbnailAtlas::upload(VkCommandBuffer commands, std::size_t slot) {
         .imageOffset = {(cell % columns_) * cell_, (cell / columns_) * cell_, 0},
         .imageExtent = {static_cast<std::uint32_t>(cell_), static_cast<std::uint32_t>(cell_), 1}});
   }
-  // From shader-read (contents kept) to transfer and back; the first time from undefined.
-  render::record_transition(commands, image_.handle(),
-                            {.from = initialised_ ? VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL : VK_IMAGE_LAYOUT_UNDEFINED,
-                             .to = VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
-                             .src_stage = VK_PIPELINE_STAGE_FRAGMENT_SHADER_BIT,
-                             .src_access = 0,
-                             .dst_stage = VK_PIPELINE_STAGE_TRANSFER_BIT,
-                             .dst_access = VK_ACCESS_TRANSFER_WRITE_BIT});
-  vkCmdCopyBufferToImage(commands, staging.handle(), image_.handle(), VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
-                         static_cast<std::uint32_t>(copies.size()), copies.data());
-  render::record_transition(commands, image_.handle(),
-                            {.from = VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
-                             .to = VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL,
-                             .src_stage = VK_PIPELINE_STAGE_TRANSFER_BIT,
-                             .src_access = VK_ACCESS_TRANSFER_WRITE_BIT,
-                             .dst_stage = VK_PIPELINE_STAGE_FRAGMENT_SHADER_BIT,
-                             .dst_access = VK_ACCESS_SHADER_READ_BIT});
+  // Cells not copied keep their contents (from shader-read, not undefined, after the first time).
+  record_texture_copies(commands, staging.handle(), image_.handle(), initialised_, copies);
   initialised_ = true;
   return ok();
 }
 
-void ThumbnailAtlas::begin(ImDrawList* list) const { list->AddCallback(&bind_callback, set_); }
+void ThumbnailAtlas::begin(ImDrawList* list) const { push_texture(list, set_); }
 
 void ThumbnailAtlas::add_image(ImDrawList* list, int cell, ImVec2 min, ImVec2 max) const {
   const float step = 1.0f / static_cast<float>(columns_);
@@ -134,6 +95,6 @@ void ThumbnailAtlas::add_image(ImDrawList* list, int cell, ImVec2 min, ImVec2 ma
   list->AddImage(reinterpret_cast<ImTextureID>(set_), min, max, uv0, ImVec2(uv0.x + step, uv0.y + step));
 }
 
-void ThumbnailAtlas::end(ImDrawList* list) const { list->AddCallback(ImDrawCallback_ResetRenderState, nullptr); }
+void ThumbnailAtlas::end(ImDrawList* list) const { pop_texture(list); }
 
 }  // namespace mirage::studio

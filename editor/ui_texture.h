@@ -14,6 +14,7 @@
 #include <vulkan/vulkan.h>
 
 #include <array>
+#include <span>
 
 #include <imgui.h>
 
@@ -55,5 +56,16 @@ class UiTexture {
   int width_ = 0;
   int height_ = 0;
 };
+
+// What UiTexture and ThumbnailAtlas share: a descriptor set (in a pool of its own) that ImGui's
+// pipeline samples, pointed at an image; the barriers around an upload's buffer-to-image copies
+// (from undefined the first time, else from shader-read, and back); and the draw-list callbacks
+// that bind a set for the draws after them and go back to the font's.
+Result<VkDescriptorSet> create_texture_set(render::Context& context, const char* name, render::DescriptorPool& pool);
+void point_texture_set(render::Context& context, VkDescriptorSet set, VkImageView view);
+void record_texture_copies(VkCommandBuffer commands, VkBuffer staging, VkImage image, bool initialised,
+                           std::span<const VkBufferImageCopy> copies);
+void push_texture(ImDrawList* list, VkDescriptorSet set);
+void pop_texture(ImDrawList* list);
 
 }  // namespace mirage::studio

@@ -93,8 +93,7 @@ Result<std::unique_ptr<Workspace>> Workspace::create(const fs::path& folder, con
 }
 
 void Workspace::extract_faces(const fs::path& source, const std::string& set) {
-  const int id = face_jobs_->extract(source, faces_.folder(set), set);
-  (void)id;
+  face_jobs_->extract(source, faces_.folder(set), set);
   say(format("extracting the faces of {} into faces/{} (queued)", source.filename().string(), set));
 }
 

@@ -50,10 +50,8 @@ for shot in closed grid rejected; do
   check "  and saves the $shot screenshot" test -s "$p/shots/$shot.png"
 done
 # The browser's grid (a 780 x 300 px area of the Faces window) against the same area before it opened.
-psnr=$(ffmpeg -nostats -i "$p/shots/grid.png" -i "$p/shots/closed.png" \
-       -lavfi "[0]crop=780:300:70:180[a];[1]crop=780:300:70:180[b];[a][b]psnr" -f null - 2>&1 |
-       sed -n 's/.*average:\([0-9.inf]*\).*/\1/p' | tail -1)
-check "the grid shows faces (grid vs closed: $psnr dB)" awk -v p="$psnr" 'BEGIN { exit !(p != "inf" && p + 0 < 20) }'
+grid_psnr=$(psnr "$p/shots/grid.png" "$p/shots/closed.png" 780:300:70:180)
+check "the grid shows faces (grid vs closed: $grid_psnr dB)" awk -v p="$grid_psnr" 'BEGIN { exit !(p != "inf" && p + 0 < 20) }'
 # The grid area is not flat: thumbnails, not an empty panel.
 spread=$(ffmpeg -nostats -i "$p/shots/grid.png" -vf "crop=780:300:70:180,format=gray,signalstats,metadata=print:key=lavfi.signalstats.YHIGH" \
          -f null - 2>&1 | sed -n 's/.*YHIGH=\([0-9]*\).*/\1/p' | tail -1)

@@ -54,13 +54,9 @@ for shot in original swapped split mask after; do
   check "  and saves the $shot screenshot" test -s "$p/shots/$shot.png"
 done
 # The viewport (left 860 x 430 px of the window): the swapped view differs from the original.
-psnr=$(ffmpeg -nostats -i "$p/shots/swapped.png" -i "$p/shots/original.png" \
-       -lavfi "[0]crop=860:430:0:20[a];[1]crop=860:430:0:20[b];[a][b]psnr" -f null - 2>&1 |
-       sed -n 's/.*average:\([0-9.inf]*\).*/\1/p' | tail -1)
-check "the viewport shows the swap (swapped vs original view: $psnr dB)" awk -v p="$psnr" 'BEGIN { exit !(p != "inf" && p + 0 < 45) }'
-mask_psnr=$(ffmpeg -nostats -i "$p/shots/mask.png" -i "$p/shots/swapped.png" \
-       -lavfi "[0]crop=860:430:0:20[a];[1]crop=860:430:0:20[b];[a][b]psnr" -f null - 2>&1 |
-       sed -n 's/.*average:\([0-9.inf]*\).*/\1/p' | tail -1)
+swap_psnr=$(psnr "$p/shots/swapped.png" "$p/shots/original.png" 860:430:0:20)
+check "the viewport shows the swap (swapped vs original view: $swap_psnr dB)" awk -v p="$swap_psnr" 'BEGIN { exit !(p != "inf" && p + 0 < 45) }'
+mask_psnr=$(psnr "$p/shots/mask.png" "$p/shots/swapped.png" 860:430:0:20)
 check "the mask overlay view tints the face (mask vs swapped view: $mask_psnr dB)" awk -v p="$mask_psnr" 'BEGIN { exit !(p != "inf" && p + 0 < 40) }'
 probe() { ffprobe -v error "$@" -of default=nw=1:nk=1 "$p/renders/studio.mp4"; }
 check "the studio's recording has every frame" test "$(probe -select_streams v:0 -count_frames -show_entries stream=nb_read_frames)" = 48
