@@ -1,4 +1,5 @@
-// Steps 3 (applying the colour transform) and 4 (blend) over the face's region of out_image:
+// Steps 3 (applying the colour transform), 3b (adding the detail the passes before left in
+// work) and 4 (blend) over the face's region of out_image:
 // out = frame * (1 - a*m) + face * 255 * (a*m), rounded to nearest even, as on the CPU.
 // Pixels with a*m <= 0 keep their exact value.
 #version 450
@@ -19,6 +20,10 @@ void main() {
     const vec3 offset = vec3(work[pc.params + 4u], work[pc.params + 5u], work[pc.params + 6u]);
     face = pc.mode == 1u ? lab_to_rgb(rgb_to_lab(face) * gain + offset) : face + offset;
     face = clamp(face, 0.0, 1.0);
+  }
+  if (pc.detail_amount > 0.0) {
+    const uint d = pc.detail + 3u * (p.y * pc.roi_w + p.x);
+    face += pc.detail_amount / 255.0 * vec3(work[d], work[d + 1u], work[d + 2u]);
   }
   const ivec2 q = ivec2(pc.roi_x + p.x, pc.roi_y + p.y);
   const vec4 frame = imageLoad(out_image, q);

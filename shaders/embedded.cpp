@@ -40,6 +40,9 @@ constexpr std::uint32_t kSharpenRows[] = {
 constexpr std::uint32_t kSharpen[] = {
 #include "composite_sharpen.comp.spv.inc"
 };
+constexpr std::uint32_t kDetail[] = {
+#include "composite_detail.comp.spv.inc"
+};
 
 struct Shader {
   std::span<const std::uint32_t> words;
@@ -59,6 +62,7 @@ constexpr Shader kShaders[] = {
     {kBlend, "composite_blend.comp"},
     {kSharpenRows, "composite_sharpen_rows.comp"},
     {kSharpen, "composite_sharpen.comp"},
+    {kDetail, "composite_detail.comp"},
 };
 static_assert(std::size(kShaders) == static_cast<std::size_t>(ShaderId::kCount));
 

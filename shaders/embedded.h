@@ -28,6 +28,7 @@ enum class ShaderId {
   kCompositeBlend,
   kCompositeSharpenRows,
   kCompositeSharpen,
+  kCompositeDetail,
   kCount,
 };
 

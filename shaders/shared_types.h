@@ -135,7 +135,9 @@ struct StatsPushConstants {
 };
 
 // composite_blend.comp: out = frame * (1 - a*m) + face' * 255 * (a*m), rounded, over the region,
-// where face' is the warped face after the colour transform at work `params` (mode 0: none).
+// where face' is the warped face after the colour transform at work `params` (mode 0: none),
+// clamped to [0, 1], plus detail_amount * high / 255 with `high` the frame's high-pass at work
+// `detail` (3 floats per region pixel; read only when detail_amount > 0).
 struct BlendPushConstants {
   uint warped;
   uint roi_x;
@@ -145,13 +147,21 @@ struct BlendPushConstants {
   uint params;
   uint mode;
   float opacity;
+  uint detail;
+  float detail_amount;
+  uint padding0;
+  uint padding1;
 };
 
+// The two Gaussians of out_image over a face's region: the unsharp mask after the blend, and
+// the detail (high-pass) before it.
 // composite_sharpen_rows.comp: the horizontal Gaussian (2 * radius + 1 taps, floats at staging
 // word `weights`, replicated frame border) of out_image rows [row0, row0 + rows) over columns
 // [roi_x, roi_x + roi_w), into work `rows_buffer` (3 floats per pixel).
 // composite_sharpen.comp: the vertical pass over the region, rounded to 8 bits, then
 // out += a*m * amount * (out - blur), rounded (a*m from the warped mask).
+// composite_detail.comp: the vertical pass over the region, rounded to 8 bits, then
+// high = out - blur into work `detail` (3 floats per pixel, RGB) where a*m > 0.
 struct SharpenPushConstants {
   uint roi_x;
   uint roi_y;
@@ -167,8 +177,8 @@ struct SharpenPushConstants {
   uint warped;
   float amount;
   float opacity;
+  uint detail;
   uint padding0;
-  uint padding1;
 };
 
 #ifdef __cplusplus
@@ -179,7 +189,7 @@ static_assert(sizeof(MaskTablePushConstants) == 32);
 static_assert(sizeof(MaskMorphPushConstants) == 32);
 static_assert(sizeof(WarpPushConstants) == 32);
 static_assert(sizeof(StatsPushConstants) == 48);
-static_assert(sizeof(BlendPushConstants) == 32);
+static_assert(sizeof(BlendPushConstants) == 48);
 static_assert(sizeof(SharpenPushConstants) == 64);
 }  // namespace mirage::shaders
 #endif

@@ -31,6 +31,12 @@ constexpr std::array kParams = {
                    &CompositeOptions::offset_y},
     CompositeParam{"opacity", "Opacity", "how much of the swapped face shows", 0, 1, 1,
                    &CompositeOptions::opacity},
+    CompositeParam{"detail", "Detail",
+                   "how much of the frame's own finest detail (its high-pass) shows through the face",
+                   0, 1, 0, &CompositeOptions::detail},
+    CompositeParam{"detail-radius", "Detail radius",
+                   "the detail's scale (Gaussian sigma of the high-pass), crop px", 0.25, 8, 0.75,
+                   &CompositeOptions::detail_radius_px},
     CompositeParam{"sharpen", "Sharpen", "unsharp-mask amount (0: off)", 0, 5, 0,
                    &CompositeOptions::sharpen_amount},
     CompositeParam{"sharpen-radius", "Sharpen radius",
@@ -119,6 +125,12 @@ Affine2x3 placed_face_to_frame(const Affine2x3& f, int side, const CompositeOpti
   return {f[0] * s, f[1] * s, f[0] * tx + f[1] * ty + f[2],
           f[3] * s, f[4] * s, f[3] * tx + f[4] * ty + f[5]};
 }
+
+double detail_sigma_px(const Affine2x3& m, const CompositeOptions& o) {
+  return o.detail_radius_px * std::sqrt(std::abs(m[0] * m[4] - m[1] * m[3]));
+}
+
+int blur_reach_px(double sigma) { return static_cast<int>(std::ceil(3 * sigma)); }
 
 PixelRect warped_bounds(const Affine2x3& m, int side, int frame_width, int frame_height) {
   const double lo = -0.5, hi = side - 0.5;

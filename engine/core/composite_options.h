@@ -10,8 +10,8 @@
 //   if (auto s = validate(options); !s) ...;                // names the first bad option
 //
 // Units: the "crop" is the square face image handed to the compositor (side S); pixel options
-// of the mask and the placement are crop pixels, the sharpening radius is frame pixels. The
-// maths of each option is stated in engine/swap/compositor.h (the CPU reference).
+// of the mask, the placement and the detail are crop pixels, the sharpening radius is frame
+// pixels. The maths of each option is stated in engine/swap/compositor.h (the CPU reference).
 #pragma once
 
 #include <array>
@@ -51,6 +51,8 @@ struct CompositeOptions {
   ColourTransfer colour = ColourTransfer::kRct;
   BlendMode blend = BlendMode::kAlpha;
   double opacity = 1.0;
+  double detail = 0.0;             // share of the frame's high-pass laid over the face
+  double detail_radius_px = 0.75;  // its Gaussian sigma, crop pixels
   double sharpen_amount = 0.0;     // unsharp-mask gain (FS's default is 1.5)
   double sharpen_radius_px = 1.0;  // Gaussian sigma in frame pixels
 
@@ -100,6 +102,12 @@ using Affine2x3 = std::array<double, 6>;
 // T(p) = c + face_scale * (p - c) + offset * side, c = ((side - 1) / 2, (side - 1) / 2).
 Affine2x3 placed_face_to_frame(const Affine2x3& face_to_frame, int side,
                                const CompositeOptions& options);
+
+// The detail's Gaussian sigma in frame pixels for a face placed with `placed` (crop -> frame):
+// detail_radius_px times the placement's scale, sqrt(|det|) of its linear part.
+double detail_sigma_px(const Affine2x3& placed, const CompositeOptions& options);
+// How far a Gaussian of `sigma` reaches: its kernel has 2 * reach + 1 taps, reach = ceil(3 sigma).
+int blur_reach_px(double sigma);
 
 // A rectangle of frame pixels, [x, x + width) x [y, y + height).
 struct PixelRect {

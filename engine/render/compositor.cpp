@@ -76,6 +76,12 @@ struct Compositor::LayerPlan {
   u32 coords_at = 0;
   int sharpen_row0 = 0;      // frame rows the sharpening's row pass covers
   int sharpen_rows = 0;
+  // The detail's Gaussian: its sigma follows the face's scale, so each face has its own kernel.
+  std::vector<float> detail_kernel;
+  u32 detail_weights = kNoData;  // staging words
+  int detail_radius = 0;
+  int detail_row0 = 0;           // frame rows its row pass covers
+  int detail_rows = 0;
 };
 
 struct Compositor::FramePlan {
@@ -99,7 +105,7 @@ struct Compositor::FramePlan {
   std::vector<LayerPlan> layers;
   std::size_t staging_words = 0;
   // Work (floats), sized for the largest layer.
-  u32 mask_a = 0, mask_b = 0, table = 0, warped = 0, rows = 0, partials = 0, params = 0;
+  u32 mask_a = 0, mask_b = 0, table = 0, warped = 0, rows = 0, detail = 0, partials = 0, params = 0;
   std::size_t work_floats = 0;
   PixelRect changed;
   std::size_t readback_words = 0;
@@ -218,8 +224,15 @@ Status Compositor::check(ConstImageView frame, std::span<const CompositeLayer> l
     plan.sharpen_weights = staging.take(plan.sharpen_kernel.size());
   }
 
-  int max_side = 0, max_levels = 0;
+  int max_side = 0, max_levels = 0, max_reach = plan.sharpen_radius;
   std::size_t max_warped = 0, max_rows = 0, max_partials = 0;
+  // The rows of the frame a Gaussian of `radius` over this region reads.
+  const auto blur_rows = [&](const PixelRect& roi, int radius, int& row0, int& rows) {
+    row0 = std::max(0, roi.y - radius);
+    rows = std::min(plan.height, roi.y + roi.height + radius) - row0;
+    max_rows = std::max(max_rows, static_cast<std::size_t>(roi.width) * static_cast<std::size_t>(rows) * 3);
+    max_reach = std::max(max_reach, radius);
+  };
   for (std::size_t i = 0; i < layers.size(); ++i) {
     const CompositeLayer& layer = layers[i];
     const int s = layer.side;
@@ -269,10 +282,13 @@ Status Compositor::check(ConstImageView frame, std::span<const CompositeLayer> l
     const std::size_t roi_pixels = static_cast<std::size_t>(l.roi.width) * static_cast<std::size_t>(l.roi.height);
     max_warped = std::max(max_warped, roi_pixels * 4);
     max_partials = std::max(max_partials, static_cast<std::size_t>(l.roi.height) * MIRAGE_STATS_FLOATS);
-    if (plan.sharpen_radius > 0) {
-      l.sharpen_row0 = std::max(0, l.roi.y - plan.sharpen_radius);
-      l.sharpen_rows = std::min(plan.height, l.roi.y + l.roi.height + plan.sharpen_radius) - l.sharpen_row0;
-      max_rows = std::max(max_rows, static_cast<std::size_t>(l.roi.width) * static_cast<std::size_t>(l.sharpen_rows) * 3);
+    if (plan.sharpen_radius > 0) blur_rows(l.roi, plan.sharpen_radius, l.sharpen_row0, l.sharpen_rows);
+    if (options.detail > 0) {
+      const double sigma = detail_sigma_px(to_frame, options);
+      l.detail_radius = blur_reach_px(sigma);
+      l.detail_kernel = gaussian_kernel(2 * l.detail_radius + 1, sigma);
+      l.detail_weights = staging.take(l.detail_kernel.size());
+      blur_rows(l.roi, l.detail_radius, l.detail_row0, l.detail_rows);
     }
     if (plan.ellipse_radius > 0) {
       max_levels = std::max(max_levels, static_cast<int>(std::bit_width(static_cast<unsigned>(std::min(2 * plan.ellipse_radius + 1, s)))) - 1);
@@ -284,8 +300,8 @@ Status Compositor::check(ConstImageView frame, std::span<const CompositeLayer> l
   plan.ellipse_levels = max_levels;
   plan.upload = {0, 0, plan.width, plan.height};
   if (region_only) {
-    // What the passes read: the faces' regions and, for the sharpening, its reach around them.
-    const int r = plan.sharpen_radius;
+    // What the passes read: the faces' regions and, for the Gaussians, their reach around them.
+    const int r = max_reach;
     const PixelRect& c = plan.changed;
     const int x0 = std::max(0, c.x - r), y0 = std::max(0, c.y - r);
     plan.upload = {x0, y0, std::min(plan.width, c.x + c.width + r) - x0, std::min(plan.height, c.y + c.height + r) - y0};
@@ -297,7 +313,7 @@ Status Compositor::check(ConstImageView frame, std::span<const CompositeLayer> l
   MIRAGE_CHECK(frame_words == 0);
   for (u32* at : {&plan.feather_weights, &plan.ellipse, &plan.sharpen_weights}) *at += shift;
   for (LayerPlan& l : plan.layers) {
-    for (u32* at : {&l.face, &l.learned, &l.hull, &l.coords_at}) {
+    for (u32* at : {&l.face, &l.learned, &l.hull, &l.coords_at, &l.detail_weights}) {
       if (*at != kNoData) *at += shift;
     }
   }
@@ -310,6 +326,7 @@ Status Compositor::check(ConstImageView frame, std::span<const CompositeLayer> l
   plan.table = work.take(crop * static_cast<std::size_t>(max_levels));
   plan.warped = work.take(max_warped);
   plan.rows = work.take(max_rows);
+  plan.detail = work.take(options.detail > 0 ? max_warped / 4 * 3 : 0);
   plan.partials = work.take(max_partials);
   plan.params = work.take(16);
   plan.work_floats = work.size();
@@ -370,6 +387,7 @@ void Compositor::fill_staging(ConstImageView frame, std::span<const CompositeLay
     const LayerPlan& l = plan.layers[i];
     put(l.face, layer.face_bgr);
     if (l.learned != kNoData) put(l.learned, layer.learned_mask);
+    if (l.detail_weights != kNoData) put(l.detail_weights, l.detail_kernel);
     if (l.hull != kNoData) {
       const std::size_t side = static_cast<std::size_t>(l.side);
       for (int y = 0; y < l.side; ++y) std::memcpy(words(l.hull) + side * static_cast<std::size_t>(y), layer.hull.row(y), side);
@@ -450,9 +468,21 @@ void Compositor::record_layer(VkCommandBuffer commands, const FramePlan& plan, c
     dispatch(ShaderId::kCompositeStatsFinish, stats, 1, 1);
   }
   const auto opacity = static_cast<float>(o.opacity);
+  const bool detail = l.detail_radius > 0 && o.detail > 0 && opacity > 0;
+  if (detail) {
+    const shaders::SharpenPushConstants blur{
+        .roi_x = rx, .roi_y = ry, .roi_w = rw, .roi_h = rh, .row0 = static_cast<u32>(l.detail_row0),
+        .rows = static_cast<u32>(l.detail_rows), .rows_buffer = plan.rows, .weights = l.detail_weights,
+        .radius = l.detail_radius, .frame_w = static_cast<u32>(plan.width),
+        .frame_h = static_cast<u32>(plan.height), .warped = plan.warped, .opacity = opacity, .detail = plan.detail};
+    dispatch(ShaderId::kCompositeSharpenRows, blur, gx, groups(l.detail_rows));
+    dispatch(ShaderId::kCompositeDetail, blur, gx, gy);
+  }
   dispatch(ShaderId::kCompositeBlend,
            shaders::BlendPushConstants{.warped = plan.warped, .roi_x = rx, .roi_y = ry, .roi_w = rw, .roi_h = rh,
-                                       .params = plan.params, .mode = mode, .opacity = opacity},
+                                       .params = plan.params, .mode = mode, .opacity = opacity,
+                                       .detail = plan.detail,
+                                       .detail_amount = detail ? static_cast<float>(o.detail) : 0.0f},
            gx, gy);
   if (plan.sharpen_radius > 0 && opacity > 0) {
     const shaders::SharpenPushConstants sharpen{

@@ -1,8 +1,9 @@
 // The whole per-frame compositing of docs/ARCHITECTURE.md in Vulkan compute: mask (learned x
 // hull, per-side erosion, elliptical erode/dilate, Gaussian feather, fade to the crop border),
 // placement, the warp back to the frame, colour transfer (RCT in L*a*b*, mean shift) with the
-// masked statistics reduced on the GPU, the blend with opacity, and the unsharp mask. The CPU
-// reference compositor in engine/swap is the oracle; tests/swap holds the two together.
+// masked statistics reduced on the GPU, the frame's detail (high-pass, its Gaussian scaled to
+// each face), the blend with opacity, and the unsharp mask. The CPU reference compositor in
+// engine/swap is the oracle; tests/swap holds the two together.
 //
 //   auto compositor = render::Compositor::create(*context);
 //   render::CompositeLayer layer{.side = 256, .face_bgr = face, .learned_mask = mask,

@@ -236,6 +236,29 @@ void sharpen(cv::Mat& image, const cv::Mat& mask, double amount, double radius_p
   }
 }
 
+void add_detail(const cv::Mat& frame, const cv::Rect& region, double sigma_px, double amount, cv::Mat& face) {
+  MIRAGE_CHECK(frame.type() == CV_8UC3 && face.type() == CV_32FC3 && face.size() == region.size());
+  if (amount <= 0 || !(sigma_px > 0)) return;
+  const int taps = 2 * blur_reach_px(sigma_px) + 1;
+  // On a ROI, OpenCV's filters read the frame's pixels around it and replicate only the frame's
+  // own border.
+  cv::Mat low;
+  cv::GaussianBlur(frame(region), low, {taps, taps}, sigma_px, sigma_px, cv::BORDER_REPLICATE);
+  const auto gain = static_cast<float>(amount / 255.0);
+  for (int y = 0; y < region.height; ++y) {
+    const auto* f = frame.ptr<cv::Vec3b>(region.y + y) + region.x;
+    const auto* l = low.ptr<cv::Vec3b>(y);
+    auto* out = face.ptr<cv::Vec3f>(y);
+    for (int x = 0; x < region.width; ++x) {
+      for (int c = 0; c < 3; ++c) out[x][c] += gain * (static_cast<float>(f[x][c]) - static_cast<float>(l[x][c]));
+    }
+  }
+}
+
+double detail_sigma_px(const cv::Matx23d& m, const CompositeOptions& options) {
+  return mirage::detail_sigma_px(Affine2x3{m(0, 0), m(0, 1), m(0, 2), m(1, 0), m(1, 1), m(1, 2)}, options);
+}
+
 CompositeResult composite(cv::Mat& frame, const FaceLayer& layer, const CompositeOptions& options) {
   MIRAGE_CHECK(validate(options).has_value());
   MIRAGE_CHECK(frame.type() == CV_8UC3);
@@ -261,6 +284,7 @@ CompositeResult composite(cv::Mat& frame, const FaceLayer& layer, const Composit
   if (options.colour != ColourTransfer::kNone && cv::sum(mask)[0] >= 1.0) {
     face = transfer_colour(face, original, mask, options.colour);
   }
+  if (options.detail > 0) add_detail(frame, roi, detail_sigma_px(to_frame, options), options.detail, face);
   if (options.blend == BlendMode::kSeamless) {
     if (cv::Mat cloned = seamless_face(frame, face, mask, roi); !cloned.empty()) face = cloned;
   }

@@ -8,7 +8,7 @@
 //   swap::composite(frame, layer, options);    // frame (8-bit BGR) is changed in place
 //
 // Units: the "crop" is the square face image handed in (side S, any size; the Swapper uses
-// 256). Pixel options of steps 1-2 are crop pixels; the sharpening radius is frame pixels.
+// 256). Pixel options of steps 1-3 are crop pixels; the sharpening radius is frame pixels.
 // Images are BGR; float images are CV_32F in [0, 1].
 //
 // The steps, in order (m: the mask, a: the opacity):
@@ -32,6 +32,12 @@
 //  3. colour transfer (frame space, over that box; weights w = m): the warped face is moved
 //     to the statistics of the frame under the mask, see ColourTransfer. Skipped when the
 //     mask's total weight is below 1 pixel.
+//     3b. detail (detail = d > 0): face += d * (F - G(F)) / 255 over the box, F the frame's 8-bit
+//     pixels there (before this face), G(F) their Gaussian blur rounded to 8 bits (sigma =
+//     detail_radius_px * sqrt(|det|) of the crop -> frame matrix's linear part, i.e. crop pixels
+//     at the face's scale in the frame; kernel 2*ceil(3 sigma)+1, replicated frame border). The
+//     frame's own finest texture (grain, pores, lashes), finer than the model draws, goes over
+//     the face; not clamped (the blend saturates).
 //  4. blend: out = frame * (1 - a*m) + face * (a*m) in float, rounded to nearest 8 bit.
 //     kSeamless: the face is first Poisson-cloned into the frame (cv::seamlessClone, NORMAL_CLONE,
 //     region m > 0.5), and that clone takes the place of `face` in the same formula; where
@@ -87,6 +93,13 @@ void weighted_mean_std(const cv::Mat& image, const cv::Mat& weights, cv::Scalar&
 // size, in [0, 1]); `image` is changed in place. `image` may be a ROI of a larger frame: the
 // blur then reads the frame's pixels around it, exactly as on the whole frame.
 void sharpen(cv::Mat& image, const cv::Mat& mask, double amount, double radius_px);
+
+// Step 3b on its own: `face` (CV_32FC3, the size of `region`) += amount * (F - G(F)) / 255, F
+// the 8-bit BGR frame over `region`, G a Gaussian of sigma_px (the frame's pixels around the
+// region are read, its own border replicated).
+void add_detail(const cv::Mat& frame, const cv::Rect& region, double sigma_px, double amount, cv::Mat& face);
+// detail_sigma_px() of engine/core for a cv matrix.
+double detail_sigma_px(const cv::Matx23d& placed, const CompositeOptions& options);
 
 struct CompositeResult {
   cv::Rect region;  // the frame pixels that may have changed (empty: the face is off-frame)

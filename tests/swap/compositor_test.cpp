@@ -228,6 +228,72 @@ TEST(Composite, SharpeningAFlatFaceChangesNothingAndSeamlessRuns) {
   EXPECT_LE(cv::norm(frame, before, cv::NORM_INF), 2.0);
 }
 
+TEST(Detail, AddsTheFramesHighPassAndNothingOnAFlatFrame) {
+  cv::Mat frame(96, 96, CV_8UC3, cv::Scalar(90, 120, 150));
+  const cv::Rect region(16, 16, 64, 64);
+  cv::Mat face(region.size(), CV_32FC3, cv::Scalar(0.3f, 0.4f, 0.5f));
+  const cv::Mat before = face.clone();
+  add_detail(frame, region, 1.0, 1.0, face);
+  EXPECT_EQ(cv::norm(face, before, cv::NORM_INF), 0.0) << "a flat frame has no detail";
+
+  // A one-pixel checkerboard is almost all high-pass: a dark pixel goes down, a light one up,
+  // by about the amount times its distance from the local mean (/255).
+  for (int y = 0; y < frame.rows; ++y) {
+    for (int x = 0; x < frame.cols; ++x) frame.at<cv::Vec3b>(y, x) = cv::Vec3b::all((x + y) % 2 ? 160 : 100);
+  }
+  add_detail(frame, region, 1.0, 0.5, face);
+  const cv::Vec3f light = face.at<cv::Vec3f>(1, 0), dark = face.at<cv::Vec3f>(0, 0);
+  EXPECT_NEAR(light[0] - before.at<cv::Vec3f>(1, 0)[0], 0.5 * 30 / 255.0, 0.5 * 8 / 255.0);
+  EXPECT_NEAR(dark[0] - before.at<cv::Vec3f>(0, 0)[0], -0.5 * 30 / 255.0, 0.5 * 8 / 255.0);
+  // A wide blur keeps less of the pattern in the low-pass than a narrow one: more detail.
+  cv::Mat narrow = before.clone(), wide = before.clone();
+  add_detail(frame, region, 0.4, 1.0, narrow);
+  add_detail(frame, region, 2.0, 1.0, wide);
+  EXPECT_GT(cv::norm(wide, before), cv::norm(narrow, before));
+}
+
+TEST(Composite, DetailShowsTheFramesTextureThroughAFlatFace) {
+  // A textured frame (noise) under a flat face: without detail the face is flat; with it the
+  // face carries the frame's texture, correlated with it; detail 0 is the old compositing.
+  cv::Mat frame(200, 200, CV_8UC3);
+  cv::RNG rng(7);
+  rng.fill(frame, cv::RNG::NORMAL, cv::Scalar::all(128), cv::Scalar::all(25));
+  FaceLayer layer = square_layer({20, 20, 88, 88}, {1, 0, 30, 0, 1, 30});
+  CompositeOptions o = plain();
+  const cv::Rect inside(60, 60, 60, 60);
+  cv::Mat flat = frame.clone(), textured = frame.clone();
+  composite(flat, layer, o);
+  cv::Scalar mean, stddev;
+  cv::meanStdDev(flat(inside), mean, stddev);
+  EXPECT_LT(stddev[0], 0.6);
+  o.detail = 1.0;
+  o.detail_radius_px = 1.0;
+  composite(textured, layer, o);
+  cv::meanStdDev(textured(inside), mean, stddev);
+  EXPECT_GT(stddev[0], 10.0);
+  cv::Mat a, b, correlation;
+  cv::extractChannel(textured(inside), a, 0);
+  cv::extractChannel(frame(inside), b, 0);
+  a.convertTo(a, CV_32F);
+  b.convertTo(b, CV_32F);
+  cv::matchTemplate(a, b, correlation, cv::TM_CCOEFF_NORMED);
+  EXPECT_GT(correlation.at<float>(0, 0), 0.7);
+  // Opacity 0 leaves the frame exactly, detail or not.
+  o.opacity = 0;
+  cv::Mat untouched = frame.clone();
+  composite(untouched, layer, o);
+  EXPECT_EQ(cv::norm(untouched, frame, cv::NORM_INF), 0.0);
+}
+
+TEST(Options, DetailSigmaFollowsTheFacesScaleInTheFrame) {
+  CompositeOptions o;
+  o.detail_radius_px = 0.75;
+  EXPECT_DOUBLE_EQ(detail_sigma_px(Affine2x3{1, 0, 5, 0, 1, 7}, o), 0.75);
+  EXPECT_NEAR(detail_sigma_px(Affine2x3{0, -2, 5, 2, 0, 7}, o), 1.5, 1e-12);  // rotated, twice the size
+  EXPECT_EQ(blur_reach_px(1.0), 3);
+  EXPECT_EQ(blur_reach_px(1.01), 4);
+}
+
 TEST(Options, ValidateNamesTheBadOption) {
   CompositeOptions o;
   EXPECT_TRUE(validate(o));

@@ -139,7 +139,6 @@ cv::Rect faces_box(std::span<const FaceLayer> layers, const CompositeOptions& o,
     const Affine2x3 to_frame = mirage::placed_face_to_frame({m(0, 0), m(0, 1), m(0, 2), m(1, 0), m(1, 1), m(1, 2)},
                                                             l.face.cols, o);
     const PixelRect r = mirage::warped_bounds(to_frame, l.face.cols, frame.width, frame.height);
-    // The sharpening reaches a few pixels past the warped crop's box.
     box |= cv::Rect(r.x, r.y, r.width, r.height);
   }
   return box & cv::Rect({0, 0}, frame);
@@ -198,10 +197,14 @@ std::vector<Case> option_matrix() {
   with("opacity", "opacity 0.5", [](auto& o) { o.opacity = 0.5; });
   with("sharpen", "sharpen 1.5, radius 1", [](auto& o) { o.sharpen_amount = 1.5, o.sharpen_radius_px = 1; });
   with("sharpen", "sharpen 1.5, radius 2.5", [](auto& o) { o.sharpen_amount = 1.5, o.sharpen_radius_px = 2.5; });
-  with("everything", "erode 10, feather 40, sides, scale 1.2, mean, opacity 0.5, sharpen 2.5", [](auto& o) {
+  with("detail", "detail 1, radius 0.75", [](auto& o) { o.detail = 1, o.detail_radius_px = 0.75; });
+  with("detail", "detail 0.6, radius 3, colour none", [](auto& o) {
+    o.detail = 0.6, o.detail_radius_px = 3, o.colour = ColourTransfer::kNone;
+  });
+  with("everything", "erode 10, feather 40, sides, scale 1.2, mean, opacity 0.5, detail 0.5, sharpen 2.5", [](auto& o) {
     o.erode_px = 10, o.feather_px = 40, o.erode_top_px = 4, o.erode_right_px = 7, o.face_scale = 1.2;
     o.offset_x = 0.04, o.colour = ColourTransfer::kMean, o.opacity = 0.5, o.sharpen_amount = 1.5;
-    o.sharpen_radius_px = 2.5;
+    o.sharpen_radius_px = 2.5, o.detail = 0.5, o.detail_radius_px = 1.5;
   });
   with("everything", "dilate 10, no feather or fade, scale 0.8, rct, sharpen 1", [](auto& o) {
     o.erode_px = -10, o.feather_px = 0, o.border_fade = 0, o.face_scale = 0.8, o.offset_y = 0.05;
@@ -249,6 +252,7 @@ TEST_F(GpuCompositorTest, ZeroOpacityReturnsTheFrameExactly) {
   CompositeOptions o;
   o.opacity = 0;
   o.sharpen_amount = 2;
+  o.detail = 1;
   for (int scene = 0; scene < 3; ++scene) {
     const std::vector<FaceLayer> layers = layers_for(swapper, model, scene, (scene + 2) % 3, true);
     cv::Mat frame = scenes()[scene].frame.clone();
