@@ -69,3 +69,17 @@ vec3 lab_to_rgb(vec3 lab) {
   l = clamp(l, 0.0, 1.0);
   return vec3(linear_to_srgb(l.r), linear_to_srgb(l.g), linear_to_srgb(l.b));
 }
+
+// The column half of the sharpen and detail Gaussians (SharpenPushConstants): the vertical pass
+// over the row pass's sums at frame row y, replicated frame border, rounded to 8 bits as OpenCV's
+// blur of an 8-bit image.
+vec3 column_blur(SharpenPushConstants pc, uint x, int y) {
+  const int last = int(pc.frame_h) - 1;
+  vec3 blur = vec3(0.0);
+  for (int k = -pc.radius; k <= pc.radius; ++k) {
+    const uint row = uint(clamp(y + k, 0, last)) - pc.row0;
+    const uint o = pc.rows_buffer + 3u * (row * pc.roi_w + x);
+    blur += staging_float(pc.weights + uint(k + pc.radius)) * vec3(work[o], work[o + 1u], work[o + 2u]);
+  }
+  return floor(blur + 0.5);
+}

@@ -14,14 +14,7 @@ void main() {
   const uint pixel = p.y * pc.roi_w + p.x;
   if (pc.opacity * work[pc.warped + 4u * pixel + 3u] <= 0.0) return;
   const int y = int(pc.roi_y + p.y);
-  const int last = int(pc.frame_h) - 1;
-  vec3 blur = vec3(0.0);
-  for (int k = -pc.radius; k <= pc.radius; ++k) {
-    const uint row = uint(clamp(y + k, 0, last)) - pc.row0;
-    const uint o = pc.rows_buffer + 3u * (row * pc.roi_w + p.x);
-    blur += staging_float(pc.weights + uint(k + pc.radius)) * vec3(work[o], work[o + 1u], work[o + 2u]);
-  }
-  blur = floor(blur + 0.5);
+  const vec3 blur = column_blur(pc, p.x, y);
   const vec3 v = roundEven(imageLoad(out_image, ivec2(pc.roi_x + p.x, y)).rgb * 255.0);
   const vec3 high = v - blur;
   const uint o = pc.detail + 3u * pixel;

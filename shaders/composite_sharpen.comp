@@ -12,14 +12,7 @@ void main() {
   const float w = pc.opacity * work[pc.warped + 4u * (p.y * pc.roi_w + p.x) + 3u];
   if (w <= 0.0) return;
   const int y = int(pc.roi_y + p.y);
-  const int last = int(pc.frame_h) - 1;
-  vec3 blur = vec3(0.0);
-  for (int k = -pc.radius; k <= pc.radius; ++k) {
-    const uint row = uint(clamp(y + k, 0, last)) - pc.row0;
-    const uint o = pc.rows_buffer + 3u * (row * pc.roi_w + p.x);
-    blur += staging_float(pc.weights + uint(k + pc.radius)) * vec3(work[o], work[o + 1u], work[o + 2u]);
-  }
-  blur = floor(blur + 0.5);
+  const vec3 blur = column_blur(pc, p.x, y);
   const ivec2 q = ivec2(pc.roi_x + p.x, y);
   const vec4 pixel = imageLoad(out_image, q);
   const vec3 v = roundEven(pixel.rgb * 255.0);

@@ -219,7 +219,7 @@ Status Compositor::check(ConstImageView frame, std::span<const CompositeLayer> l
     plan.ellipse = staging.take(plan.ellipse_rows.size());
   }
   if (options.sharpen_amount > 0) {
-    plan.sharpen_radius = static_cast<int>(std::ceil(3 * options.sharpen_radius_px));
+    plan.sharpen_radius = blur_reach_px(options.sharpen_radius_px);
     plan.sharpen_kernel = gaussian_kernel(2 * plan.sharpen_radius + 1, options.sharpen_radius_px);
     plan.sharpen_weights = staging.take(plan.sharpen_kernel.size());
   }

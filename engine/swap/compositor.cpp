@@ -219,7 +219,7 @@ cv::Mat transfer_colour(const cv::Mat& face, const cv::Mat& target, const cv::Ma
 void sharpen(cv::Mat& image, const cv::Mat& mask, double amount, double radius_px) {
   MIRAGE_CHECK(image.type() == CV_8UC3 && mask.type() == CV_32FC1 && mask.size() == image.size());
   if (amount <= 0) return;
-  const int taps = 2 * static_cast<int>(std::ceil(3 * radius_px)) + 1;
+  const int taps = 2 * blur_reach_px(radius_px) + 1;
   cv::Mat blurred;
   cv::GaussianBlur(image, blurred, {taps, taps}, radius_px, radius_px, cv::BORDER_REPLICATE);
   for (int y = 0; y < image.rows; ++y) {
@@ -256,7 +256,7 @@ void add_detail(const cv::Mat& frame, const cv::Rect& region, double sigma_px, d
 }
 
 double detail_sigma_px(const cv::Matx23d& m, const CompositeOptions& options) {
-  return mirage::detail_sigma_px(Affine2x3{m(0, 0), m(0, 1), m(0, 2), m(1, 0), m(1, 1), m(1, 2)}, options);
+  return mirage::detail_sigma_px(to_affine(m), options);
 }
 
 CompositeResult composite(cv::Mat& frame, const FaceLayer& layer, const CompositeOptions& options) {
