@@ -37,10 +37,10 @@ constexpr std::array kParams = {
     CompositeParam{"detail-radius", "Detail radius",
                    "the detail's scale (Gaussian sigma of the high-pass), crop px", 0.25, 8, 0.75,
                    &CompositeOptions::detail_radius_px},
-    CompositeParam{"sharpen", "Sharpen", "unsharp-mask amount (0: off)", 0, 5, 0,
+    CompositeParam{"sharpen", "Sharpen", "unsharp-mask amount (0: off)", 0, 5, 1.5,
                    &CompositeOptions::sharpen_amount},
     CompositeParam{"sharpen-radius", "Sharpen radius",
-                   "unsharp-mask radius (Gaussian sigma), frame px", 0.01, 50, 1,
+                   "unsharp-mask radius (Gaussian sigma), frame px", 0.01, 50, 2,
                    &CompositeOptions::sharpen_radius_px},
 };
 

@@ -53,8 +53,12 @@ struct CompositeOptions {
   double opacity = 1.0;
   double detail = 0.0;             // share of the frame's high-pass laid over the face
   double detail_radius_px = 0.75;  // its Gaussian sigma, crop pixels
-  double sharpen_amount = 0.0;     // unsharp-mask gain (FS's default is 1.5)
-  double sharpen_radius_px = 1.0;  // Gaussian sigma in frame pixels
+  // Unsharp mask. On by default: a 64 px model face drawn over a 300 px one is soft at the scale of
+  // a few frame pixels; 1.5 at sigma 2 (FS's default gain) raised the eval's detail ratio 1.8-2x and
+  // the faces its detector still finds by 3-4 points, identity within a point
+  // (docs/results/swap_quality.md); 2 showed a halo along the chin.
+  double sharpen_amount = 1.5;     // unsharp-mask gain
+  double sharpen_radius_px = 2.0;  // Gaussian sigma in frame pixels
 
   bool operator==(const CompositeOptions&) const = default;
 };

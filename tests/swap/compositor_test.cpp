@@ -14,6 +14,7 @@ CompositeOptions plain() {
   o.feather_px = 0;
   o.border_fade = 0;
   o.colour = ColourTransfer::kNone;
+  o.sharpen_amount = 0;  // on by default; plain is the blend alone
   return o;
 }
 

@@ -154,7 +154,7 @@ TEST_F(PlayerE2e, ASettingChangeShowsOnTheNextFrameAsTheCpuCompositorMakesIt) {
   changed.feather_px = 30;
   changed.colour = ColourTransfer::kMean;
   changed.face_scale = 0.9;
-  changed.sharpen_amount = 1.5;
+  changed.sharpen_amount = 3;
   ASSERT_TRUE((*player)->set_composite(changed));
   ASSERT_TRUE(wait_for([&] { return (frame = (*player)->take_frame()) != nullptr; }, 30s));
   expect_same_picture(bgr_of(frame->swapped), expected(changed));
