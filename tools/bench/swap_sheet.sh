@@ -21,10 +21,26 @@ row_h=${ROW_HEIGHT:-264}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# frame N of CLIP as a PNG
+# frame N of the clip in row $index as a PNG, decoded once however many cells show it
 grab() {
-  ffmpeg -loglevel error -y -i "$1" -vf "select=eq(n\,$2)" -vsync 0 -frames:v 1 "$3"
-  [ -s "$3" ] || { echo "$0: $1 has no frame $2" >&2; exit 1; }
+  local png="$work/frame_${index}_$2.png"
+  if [ ! -s "$png" ]; then
+    ffmpeg -loglevel error -y -i "$1" -vf "select=eq(n\,$2)" -vsync 0 -frames:v 1 "$png"
+    [ -s "$png" ] || { echo "$0: $1 has no frame $2" >&2; exit 1; }
+  fi
+  echo "$png"
+}
+
+# the PNGs given, side by side (hstack) or one above the other (vstack), into OUT
+stack() {
+  local filter=$1 out=$2 args=()
+  shift 2
+  for p in "$@"; do args+=(-i "$p"); done
+  if [ $# -gt 1 ]; then
+    ffmpeg -loglevel error -y "${args[@]}" -filter_complex "$filter=inputs=$#" -q:v 3 "$out"
+  else
+    ffmpeg -loglevel error -y "${args[@]}" -q:v 3 "$out"
+  fi
 }
 
 rows=()
@@ -34,25 +50,20 @@ for entry in "source=$source" "$@"; do
   [ -f "$clip" ] || { echo "$0: $clip: no such clip" >&2; exit 1; }
   cells=()
   for f in $frames; do
-    grab "$clip" "$f" "$work/f.png"
-    ffmpeg -loglevel error -y -i "$work/f.png" -vf "scale=-2:$row_h,drawtext=text='$label f$f':x=6:y=6:fontsize=16:fontcolor=white:box=1:boxcolor=black@0.5" "$work/c_${index}_${#cells[@]}.png"
+    png=$(grab "$clip" "$f")
+    ffmpeg -loglevel error -y -i "$png" -vf "scale=-2:$row_h,drawtext=text='$label f$f':x=6:y=6:fontsize=16:fontcolor=white:box=1:boxcolor=black@0.5" "$work/c_${index}_${#cells[@]}.png"
     cells+=("$work/c_${index}_${#cells[@]}.png")
   done
   for c in $crops; do
     IFS=: read -r f x y side <<< "$c"
-    grab "$clip" "$f" "$work/f.png"
-    ffmpeg -loglevel error -y -i "$work/f.png" -vf "crop=$side:$side:$x:$y,scale=$row_h:$row_h:flags=lanczos" "$work/c_${index}_${#cells[@]}.png"
+    png=$(grab "$clip" "$f")
+    ffmpeg -loglevel error -y -i "$png" -vf "crop=$side:$side:$x:$y,scale=$row_h:$row_h:flags=lanczos" "$work/c_${index}_${#cells[@]}.png"
     cells+=("$work/c_${index}_${#cells[@]}.png")
   done
-  inputs=() && for c in "${cells[@]}"; do inputs+=(-i "$c"); done
-  ffmpeg -loglevel error -y "${inputs[@]}" -filter_complex "hstack=inputs=${#cells[@]}" "$work/row_$index.png"
+  [ ${#cells[@]} -gt 0 ] || { echo "$0: FRAMES and CROPS are both empty" >&2; exit 2; }
+  stack hstack "$work/row_$index.png" "${cells[@]}"
   rows+=("$work/row_$index.png")
   index=$((index + 1))
 done
-inputs=() && for r in "${rows[@]}"; do inputs+=(-i "$r"); done
-if [ ${#rows[@]} -gt 1 ]; then
-  ffmpeg -loglevel error -y "${inputs[@]}" -filter_complex "vstack=inputs=${#rows[@]}" -q:v 3 "$out"
-else
-  ffmpeg -loglevel error -y "${inputs[@]}" -q:v 3 "$out"
-fi
+stack vstack "$out" "${rows[@]}"
 echo "$out: ${#rows[@]} rows"
