@@ -70,6 +70,60 @@ std::uint32_t crc20(std::uint64_t value, int bits) {
   return crc;
 }
 
+// Area averaging of one axis onto kGrid cells: cell c covers source [c s, (c + 1) s), s = size /
+// kGrid, and each source sample weighs by its overlap with the cell, over s (the weights of
+// OpenCV's INTER_AREA, which computed this before, in 8 bits and 4-5x slower on a 720x528 frame).
+struct AreaAxis {
+  int size = 0;
+  std::array<int, kGrid + 1> first{};  // cell c's taps are [first[c], first[c + 1])
+  std::vector<int> source;
+  std::vector<float> weight;
+};
+
+AreaAxis area_axis(int size) {
+  AreaAxis a;
+  a.size = size;
+  const double scale = static_cast<double>(size) / kGrid;
+  for (int c = 0; c < kGrid; ++c) {
+    a.first[c] = static_cast<int>(a.source.size());
+    const double begin = c * scale, end = begin + scale;
+    for (int i = static_cast<int>(std::floor(begin)); i < size && i < end; ++i) {
+      const double overlap = std::min<double>(i + 1, end) - std::max<double>(i, begin);
+      if (overlap <= 1e-9) continue;
+      a.source.push_back(i);
+      a.weight.push_back(static_cast<float>(overlap / scale));
+    }
+  }
+  a.first[kGrid] = static_cast<int>(a.source.size());
+  return a;
+}
+
+// grey (CV_8UC1, both sides >= kGrid) averaged onto the kGrid x kGrid grid, float.
+cv::Mat area_to_grid(const cv::Mat& grey) {
+  thread_local AreaAxis rows, cols;
+  thread_local std::vector<float> column_sums;
+  if (rows.size != grey.rows) rows = area_axis(grey.rows);
+  if (cols.size != grey.cols) cols = area_axis(grey.cols);
+  column_sums.resize(static_cast<std::size_t>(grey.cols));
+  cv::Mat grid(kGrid, kGrid, CV_32F);
+  for (int r = 0; r < kGrid; ++r) {
+    std::fill(column_sums.begin(), column_sums.end(), 0.0f);
+    float* sums = column_sums.data();
+    for (int k = rows.first[r]; k < rows.first[r + 1]; ++k) {  // vertical: a weighted sum of rows
+      const std::uint8_t* in = grey.ptr<std::uint8_t>(rows.source[k]);
+      const float w = rows.weight[k];
+      for (int x = 0; x < grey.cols; ++x) sums[x] += w * static_cast<float>(in[x]);
+    }
+    float* out = grid.ptr<float>(r);
+    for (int c = 0; c < kGrid; ++c) {  // horizontal
+      float v = 0;
+      for (int k = cols.first[c]; k < cols.first[c + 1]; ++k) v += cols.weight[k] * sums[cols.source[k]];
+      out[c] = v;
+    }
+  }
+  return grid;
+}
+
 // The frame's luma on the canonical grid, float.
 cv::Mat canonical_luma(const cv::Mat& frame) {
   thread_local cv::Mat grey_buffer;
@@ -80,12 +134,9 @@ cv::Mat canonical_luma(const cv::Mat& frame) {
   } else {
     grey = frame;
   }
-  cv::Mat small;
-  const bool shrinking = grey.cols >= kGrid && grey.rows >= kGrid;
-  // One exact area resize (a cheaper integer pre-reduction depends on the frame's size and cost
-  // a bit after a 50 % downscale: measured).
-  cv::resize(grey, small, {kGrid, kGrid}, 0, 0, shrinking ? cv::INTER_AREA : cv::INTER_LINEAR);
-  cv::Mat f;
+  if (grey.cols >= kGrid && grey.rows >= kGrid) return area_to_grid(grey);
+  cv::Mat small, f;  // a frame smaller than the grid: interpolated up
+  cv::resize(grey, small, {kGrid, kGrid}, 0, 0, cv::INTER_LINEAR);
   small.convertTo(f, CV_32F);
   return f;
 }
@@ -168,6 +219,8 @@ std::string model_tag_hex(std::uint32_t tag) {
   std::snprintf(text, sizeof text, "%06x", tag & 0xFFFFFF);
   return text;
 }
+
+cv::Mat watermark_grid(const cv::Mat& frame) { return canonical_luma(frame); }
 
 double watermark_payload_false_alarm() { return std::ldexp(1.0, -32); }  // marker 8 + version 4 + CRC 20
 

@@ -118,6 +118,10 @@ class WatermarkDetector {
   int frames_ = 0;
 };
 
+// A frame's luma averaged (by area) onto the canonical N x N grid the mark lives on, CV_32F;
+// frames smaller than the grid are interpolated up. What the embedder and the detector see.
+cv::Mat watermark_grid(const cv::Mat& frame);
+
 // The verdict's parts (derived above): a random word passes the payload's checks with
 // probability 2^-32; z_P alone needs 6.49.
 double watermark_payload_false_alarm();

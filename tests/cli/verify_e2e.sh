@@ -61,6 +61,16 @@ check "  saying so" grep -q "no Mirage watermark found; metadata tag absent; no 
 check "--no-watermark leaves the tag and record (exit 0)" test $? -eq 0
 check "  but no watermark" grep -q "no readable watermark" "$work/out"
 
+# The watermark's cost as `bench convert --watermark-cost` measures it: a row per pair, then the
+# median loss and the clip-size change (the marked clip is the larger one).
+"$mirage" bench convert --model "$work/p/model" --input "$work/clip.mkv" --watermark-cost 2 >"$work/out" 2>"$work/err"
+check "bench convert --watermark-cost exits 0" test $? -eq 0
+check "  with a row per pair" test "$(grep -cE '^ +[12] +[0-9.]+ +[0-9.]+ +-?[0-9.]+%' "$work/out")" -eq 2
+check "  and the median loss with a larger marked clip" grep -qE "median loss of frames/s: -?[0-9.]+ %.*clip size: \+[0-9.]+ %" "$work/out"
+"$mirage" bench convert --model "$work/p/model" --input "$work/clip.mkv" --watermark-cost -1 >"$work/out" 2>"$work/err"
+check "a negative --watermark-cost exits 2" test $? -eq 2
+check "  with one line" one_line "watermark-cost must be"
+
 "$mirage" verify "$work/missing.mp4" >"$work/out" 2>"$work/err"
 check "a missing clip exits 2" test $? -eq 2
 check "  with one line" one_line "no such file"

@@ -57,6 +57,30 @@ TEST(WatermarkThresholds, MeetTheFalseAlarmBudget) {
   EXPECT_LE(watermark_payload_false_alarm(), kWatermarkFalseAlarm);
 }
 
+// The grid is an exact area average of the luma, whatever the frame's size: OpenCV's INTER_AREA
+// on the float luma is the reference (scale factors whole, fractional, below and above 2).
+TEST(WatermarkGrid, IsTheAreaAverageOfTheLuma) {
+  cv::RNG rng(3);
+  for (const cv::Size size : {cv::Size(720, 528), cv::Size(360, 264), cv::Size(1080, 792), cv::Size(128, 128),
+                              cv::Size(64, 64), cv::Size(97, 65), cv::Size(1920, 1080)}) {
+    cv::Mat frame(size, CV_8UC3);
+    rng.fill(frame, cv::RNG::UNIFORM, 0, 256);
+    cv::Mat grey, luma, expected;
+    cv::cvtColor(frame, grey, cv::COLOR_BGR2GRAY);
+    grey.convertTo(luma, CV_32F);
+    cv::resize(luma, expected, {64, 64}, 0, 0, cv::INTER_AREA);
+    const cv::Mat grid = watermark_grid(frame);
+    ASSERT_EQ(grid.size(), cv::Size(64, 64));
+    ASSERT_EQ(grid.type(), CV_32FC1);
+    EXPECT_LT(cv::norm(grid, expected, cv::NORM_INF), 1e-3) << size;
+    EXPECT_LT(cv::norm(watermark_grid(grey), expected, cv::NORM_INF), 1e-3) << size << " grey";
+  }
+  const cv::Mat small(40, 30, CV_8UC1, cv::Scalar(77));  // smaller than the grid: interpolated up
+  const cv::Mat up = watermark_grid(small);
+  ASSERT_EQ(up.size(), cv::Size(64, 64));
+  EXPECT_NEAR(cv::mean(up)[0], 77.0, 1e-3);
+}
+
 TEST(Watermark, EmbeddedFramesDecodeAndStayClose) {
   const WatermarkPayload p{.day = 1067, .model = 0x5a17e5};
   const WatermarkEmbedder mark(p);

@@ -2,10 +2,12 @@
 // `mirage bench convert`: the conversion pipeline's speed, end to end and per stage.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <optional>
+#include <vector>
 
 #include "engine/core/composite_options.h"
 #include "engine/core/config.h"
@@ -182,6 +184,61 @@ int run_convert(const Args& args) {
   return 0;
 }
 
+namespace {
+
+// One conversion of the bench's clip; the written clip's size is kept, the clip is not.
+struct BenchRun {
+  swap::ConvertSummary summary;
+  std::uintmax_t bytes = 0;
+};
+
+Result<BenchRun> bench_once(swap::ConvertOptions o, bool watermark, const swap::FaceSwapper& model) {
+  const fs::path temporary = fs::temp_directory_path() / format("mirage-bench-convert-{}.mp4", ::getpid());
+  o.output = temporary;
+  o.overwrite = true;
+  o.watermark = watermark;
+  o.provenance = false;
+  auto summary = swap::convert_video(o, model);
+  std::error_code ec;
+  const std::uintmax_t bytes = summary ? fs::file_size(temporary, ec) : 0;
+  fs::remove(temporary, ec);
+  if (!summary) return std::unexpected(summary.error());
+  return BenchRun{.summary = std::move(*summary), .bytes = ec ? 0 : bytes};
+}
+
+double median_of(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n == 0 ? 0.0 : (n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]));
+}
+
+// `--watermark-cost N`: N pairs of runs, with and without the mark, alternating so that drift in
+// the machine's speed falls on both; the median loss of frames/s is the number to read.
+int bench_watermark_cost(const swap::ConvertOptions& o, const swap::FaceSwapper& model, int pairs) {
+  std::printf("mirage bench convert --watermark-cost: %s, model %s, %d alternating pairs\n", o.input.string().c_str(),
+              model.preset().c_str(), pairs);
+  std::printf("  %4s %12s %12s %8s %12s %12s\n", "pair", "fps with", "fps without", "loss", "MB with", "MB without");
+  std::vector<double> losses, sizes;
+  for (int i = 1; i <= pairs; ++i) {
+    auto with = bench_once(o, true, model);
+    if (!with) return command_error("bench convert", with.error());
+    auto without = bench_once(o, false, model);
+    if (!without) return command_error("bench convert", without.error());
+    const double a = with->summary.frames_per_second(), b = without->summary.frames_per_second();
+    const double loss = b > 0 ? 100.0 * (1.0 - a / b) : 0.0;
+    losses.push_back(loss);
+    if (without->bytes > 0) sizes.push_back(100.0 * (static_cast<double>(with->bytes) / static_cast<double>(without->bytes) - 1.0));
+    std::printf("  %4d %12.1f %12.1f %7.1f%% %12.2f %12.2f\n", i, a, b, loss, static_cast<double>(with->bytes) / 1e6,
+                static_cast<double>(without->bytes) / 1e6);
+  }
+  std::printf("  median loss of frames/s: %.1f %% (min %.1f, max %.1f); clip size: %+.1f %%\n", median_of(losses),
+              *std::min_element(losses.begin(), losses.end()), *std::max_element(losses.begin(), losses.end()),
+              median_of(sizes));
+  return 0;
+}
+
+}  // namespace
+
 int run_bench_convert(const Args& args) {
   Options opts("bench convert");
   opts.add("--project", "", "a project whose model/ to use");
@@ -190,12 +247,15 @@ int run_bench_convert(const Args& args) {
   opts.add("--device", "auto", "auto, cpu, cuda or cuda:N");
   opts.add("--threads", "1", "CPU threads of the model (0: MIRAGE_THREADS, else every core)");
   opts.flag("--no-watermark", "measure without the invisible watermark (to see its cost)");
+  opts.add("--watermark-cost", "0", "N > 0: N alternating pairs of runs with and without the watermark; prints the loss");
   opts.flag("--json", "machine-readable output");
   if (auto s = opts.parse(args); !s) return usage_error(opts, s.error());
   if (opts.wants_help()) {
     std::printf("%s", opts.usage().c_str());
     return 0;
   }
+  const auto pairs = opts.get_int("--watermark-cost", 0, 100);
+  if (!pairs) return usage_error(opts, pairs.error());
   fs::path model_path = opts.get("--model");
   if (model_path.empty() && !opts.get("--project").empty()) model_path = fs::path(opts.get("--project")) / "model";
   if (model_path.empty()) return usage_error(opts, {ErrorCode::kInvalidArgument, "--project or --model is required"});
@@ -204,19 +264,16 @@ int run_bench_convert(const Args& args) {
   if (!model) return command_error("bench convert", model.error());
   swap::ConvertOptions o;
   o.input = opts.get("--input");
-  const fs::path temporary = fs::temp_directory_path() / format("mirage-bench-convert-{}.mp4", ::getpid());
-  o.output = temporary;
+  if (*pairs > 0) return bench_watermark_cost(o, **model, static_cast<int>(*pairs));
+  auto run = bench_once(o, !opts.has("--no-watermark"), **model);
+  if (!run) return command_error("bench convert", run.error());
   o.watermark = !opts.has("--no-watermark");
-  o.provenance = false;
-  auto summary = swap::convert_video(o, **model);
-  std::error_code ec;
-  fs::remove(temporary, ec);
-  if (!summary) return command_error("bench convert", summary.error());
-  const swap::ConvertSummary& s = *summary;
+  const swap::ConvertSummary& s = run->summary;
   if (opts.has("--json")) {
     Json json = summary_json(o, s);
     json["model"] = (*model)->preset();
     json["limiting_stage"] = limiting_stage(s);
+    json["bytes"] = run->bytes;
     std::printf("%s\n", json.dump(2).c_str());
     return 0;
   }
@@ -224,7 +281,8 @@ int run_bench_convert(const Args& args) {
   std::printf("mirage bench convert: %s, model %s (%d px), %lld frames, faces on %lld\n", o.input.string().c_str(),
               (*model)->preset().c_str(), (*model)->resolution(), static_cast<long long>(s.frames_written),
               static_cast<long long>(s.frames_with_faces));
-  std::printf("  end to end: %.1f frames/s (%.1f s, plus %.1f s set-up)\n", s.frames_per_second(), s.elapsed_s - s.setup_s, s.setup_s);
+  std::printf("  end to end: %.1f frames/s (%.1f s, plus %.1f s set-up); clip %.2f MB\n", s.frames_per_second(),
+              s.elapsed_s - s.setup_s, s.setup_s, static_cast<double>(run->bytes) / 1e6);
   auto row = [&](const char* stage, double seconds) { std::printf("  %-34s %7.2f ms/frame\n", stage, 1e3 * seconds / n); };
   row("decode (time the tracker waited)", s.stages.decode);
   row("track (detect every 6 / re-fit)", s.stages.track);
