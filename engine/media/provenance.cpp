@@ -167,8 +167,9 @@ Result<ClipVerdict> verify_clip(const fs::path& clip, const VerifyOptions& o) {
   if (v.watermark.found && v.watermark.payload) {
     const WatermarkPayload& p = *v.watermark.payload;
     line = format("synthetic, made by Mirage: watermark v{}, model {}, {} (read from {:.1f} s, {} frames; a clip "
-                  "without it passes with probability <= 2.3e-10)",
-                  p.version, model_tag_hex(p.model), watermark_date(p.day), v.seconds_read, v.watermark.frames);
+                  "without it passes with probability <= {:.1e})",
+                  p.version, model_tag_hex(p.model), watermark_date(p.day), v.seconds_read, v.watermark.frames,
+                  watermark_payload_false_alarm());
   } else if (v.marked) {
     line = "synthetic, made by Mirage (no readable watermark)";
   } else {

@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <random>
 
+#include "engine/media/bch.h"
+
 #include <opencv2/imgproc.hpp>
 
 namespace mirage::media {
@@ -14,60 +16,123 @@ namespace {
 constexpr int kGrid = 64;            // N
 constexpr double kBandLow = 2.0;     // |(u, v)| range of the band
 constexpr double kBandHigh = 24.0;
-constexpr double kStep = 16.0;       // Delta, in DCT units of the canonical grid
-constexpr int kGroups = kWatermarkBits;  // one group of coefficients per coded bit
-constexpr std::uint64_t kKey = 0x4d4952414745310aULL;  // "MIRAGE1\n"
 constexpr std::uint32_t kMarker = 0xA7;
-constexpr std::uint32_t kCrcPolynomial = 0x19DB1;  // the low 20 bits of the polynomial above
 constexpr double kMaskHalf = 4.0;    // grey levels of local contrast where m = 0.5
 constexpr int kMaskWindow = 7;       // canonical pixels
 constexpr int kRefinements = 2;
+constexpr int kMaxGroups = kWatermarkBits;
+
+// A version of the mark: how many groups the band is dealt into, under which key, with which
+// lattice step Delta (in DCT units of the canonical grid).
+struct Scheme {
+  int version;
+  int groups;
+  std::uint64_t key;
+  double step;
+};
+constexpr std::array<Scheme, 2> kSchemes = {{
+    {2, bch127::kLength, 0x4d4952414745320aULL, 20.0},  // "MIRAGE2\n": the BCH-coded word
+    {1, 72, 0x4d4952414745310aULL, 16.0},               // "MIRAGE1\n": 52 bits and a CRC-20, uncoded
+}};
+constexpr int kCurrent = 0;  // index of kWatermarkVersion in kSchemes
 
 // The keyed layout of the band, the same for the embedder and the detector.
 struct Layout {
+  int groups = 0;
+  double step = 0;                 // Delta
   std::vector<int> offset;         // row-major index into the N x N DCT
   std::vector<std::int8_t> chip;   // c_i
   std::vector<std::uint8_t> group; // the bit it carries
-  std::array<double, kGroups> dither{};  // d_g in [0, 1): the lattice offset, in steps
-  std::array<int, kGroups> group_size{};
+  std::array<double, kMaxGroups> dither{};  // d_g in [0, 1): the lattice offset, in steps
+  std::array<int, kMaxGroups> group_size{};
 };
 
-const Layout& layout() {
-  static const Layout l = [] {
-    Layout out;
-    std::vector<int> band;  // offsets
-    for (int v = 0; v < kGrid; ++v) {
-      for (int u = 0; u < kGrid; ++u) {
-        const double r = std::hypot(u, v);
-        if (r < kBandLow || r > kBandHigh) continue;
-        band.push_back(v * kGrid + u);
-      }
+Layout make_layout(const Scheme& scheme) {
+  Layout out;
+  out.groups = scheme.groups;
+  out.step = scheme.step;
+  std::vector<int> band;  // offsets
+  for (int v = 0; v < kGrid; ++v) {
+    for (int u = 0; u < kGrid; ++u) {
+      const double r = std::hypot(u, v);
+      if (r < kBandLow || r > kBandHigh) continue;
+      band.push_back(v * kGrid + u);
     }
-    std::mt19937_64 rng(kKey);
-    for (std::size_t i = band.size() - 1; i > 0; --i) std::swap(band[i], band[rng() % (i + 1)]);
-    for (std::size_t i = 0; i < band.size(); ++i) {
-      out.offset.push_back(band[i]);
-      out.chip.push_back((rng() >> 63) != 0 ? 1 : -1);
-      out.group.push_back(static_cast<std::uint8_t>(i % kGroups));
-      ++out.group_size[i % kGroups];
-    }
-    for (double& d : out.dither) d = static_cast<double>(rng() >> 11) / 9007199254740992.0;
-    return out;
-  }();
-  return l;
+  }
+  std::mt19937_64 rng(scheme.key);
+  for (std::size_t i = band.size() - 1; i > 0; --i) std::swap(band[i], band[rng() % (i + 1)]);
+  for (std::size_t i = 0; i < band.size(); ++i) {
+    const int g = static_cast<int>(i % static_cast<std::size_t>(scheme.groups));
+    out.offset.push_back(band[i]);
+    out.chip.push_back((rng() >> 63) != 0 ? 1 : -1);
+    out.group.push_back(static_cast<std::uint8_t>(g));
+    ++out.group_size[g];
+  }
+  for (int g = 0; g < scheme.groups; ++g) out.dither[g] = static_cast<double>(rng() >> 11) / 9007199254740992.0;
+  return out;
 }
 
-// CRC-20 (polynomial 0x19DB1 with x^20 implied, initial 0), over the low `bits` bits, most
-// significant first. Any CRC passes a uniformly random word with probability exactly 2^-20.
-std::uint32_t crc20(std::uint64_t value, int bits) {
-  std::uint32_t crc = 0;
+const Layout& layout(int scheme) {
+  static const std::array<Layout, kSchemes.size()> layouts = [] {
+    std::array<Layout, kSchemes.size()> out;
+    for (std::size_t i = 0; i < kSchemes.size(); ++i) out[i] = make_layout(kSchemes[i]);
+    return out;
+  }();
+  return layouts[static_cast<std::size_t>(scheme)];
+}
+
+// CRC of `width` bits (polynomial `poly` with x^width implied, initial 0) over the low `bits` bits
+// of value, most significant first. Any CRC passes a uniformly random word with probability
+// exactly 2^-width.
+std::uint32_t crc(std::uint64_t value, int bits, std::uint32_t poly, int width) {
+  const std::uint32_t mask = (1U << width) - 1U;
+  std::uint32_t r = 0;
   for (int i = bits - 1; i >= 0; --i) {
     const std::uint32_t in = static_cast<std::uint32_t>((value >> i) & 1U);
-    const std::uint32_t top = (crc >> 19) & 1U;
-    crc = (crc << 1) & 0xFFFFFU;
-    if ((top ^ in) != 0) crc ^= kCrcPolynomial;
+    const std::uint32_t top = (r >> (width - 1)) & 1U;
+    r = (r << 1) & mask;
+    if ((top ^ in) != 0) r ^= poly;
   }
-  return crc;
+  return r;
+}
+constexpr std::uint32_t kCrc20 = 0x19DB1;  // version 1's
+constexpr std::uint32_t kCrc5 = 0x05;      // version 2's: x^5 + x^2 + 1
+
+// marker | version | day | model: the 52 payload bits.
+std::uint64_t payload_bits(const WatermarkPayload& p, int version) {
+  std::uint64_t data = kMarker;
+  data = (data << 4) | (static_cast<std::uint64_t>(version) & 0xF);
+  data = (data << 16) | p.day;
+  return (data << 24) | (p.model & 0xFFFFFF);
+}
+
+std::optional<WatermarkPayload> check_payload_bits(std::uint64_t data, int version) {
+  if ((data >> 44) != kMarker) return std::nullopt;
+  WatermarkPayload p;
+  p.version = static_cast<int>((data >> 40) & 0xF);
+  if (p.version != version) return std::nullopt;
+  p.day = static_cast<std::uint16_t>((data >> 24) & 0xFFFF);
+  p.model = static_cast<std::uint32_t>(data & 0xFFFFFF);
+  return p;
+}
+
+// Version 1's word: the 52 payload bits then a CRC-20, group g carrying bit 71 - g.
+std::bitset<72> encode_v1(const WatermarkPayload& p) {
+  const std::uint64_t data = payload_bits(p, 1);
+  const std::uint32_t check = crc(data, 52, kCrc20, 20);
+  std::bitset<72> word;
+  for (int i = 0; i < 52; ++i) word[71 - i] = ((data >> (51 - i)) & 1U) != 0;
+  for (int i = 0; i < 20; ++i) word[19 - i] = ((check >> (19 - i)) & 1U) != 0;
+  return word;
+}
+
+std::optional<WatermarkPayload> decode_v1(const std::bitset<72>& word) {
+  std::uint64_t data = 0;
+  std::uint32_t check = 0;
+  for (int i = 0; i < 52; ++i) data = (data << 1) | (word[71 - i] ? 1U : 0U);
+  for (int i = 0; i < 20; ++i) check = (check << 1) | (word[19 - i] ? 1U : 0U);
+  if (crc(data, 52, kCrc20, 20) != check) return std::nullopt;
+  return check_payload_bits(data, 1);
 }
 
 // Area averaging of one axis onto kGrid cells: cell c covers source [c s, (c + 1) s), s = size /
@@ -146,43 +211,82 @@ bool usable(const cv::Mat& frame) {
          frame.cols >= 16 && frame.rows >= 16;
 }
 
-// Group means of c_i Y_i: the projections p_g.
-std::array<double, kGroups> group_correlation(const float* y) {
-  const Layout& l = layout();
-  std::array<double, kGroups> sum{};
+// Group means of c_i Y_i: the projections p_g (the first l.groups entries).
+std::array<double, kMaxGroups> group_correlation(const Layout& l, const float* y) {
+  std::array<double, kMaxGroups> sum{};
   for (std::size_t i = 0; i < l.offset.size(); ++i) sum[l.group[i]] += l.chip[i] * y[l.offset[i]];
-  for (int g = 0; g < kGroups; ++g) sum[g] /= std::max(1, l.group_size[g]);
+  for (int g = 0; g < l.groups; ++g) sum[g] /= std::max(1, l.group_size[g]);
   return sum;
 }
 
+// The point nearest p of bit b's lattice: Delta (Z + d_g + b / 2).
+double lattice_point(const Layout& l, double p, int g, float bit) {
+  const double offset = (l.dither[g] + 0.5 * bit) * l.step;
+  return std::round((p - offset) / l.step) * l.step + offset;
+}
+
+// Soft decision for bit 1 over bit 0: distance to bit 0's lattice minus distance to bit 1's, in
+// [-Delta / 2, Delta / 2].
+double soft_bit(const Layout& l, double p, int g) {
+  return std::abs(p - lattice_point(l, p, g, 0.0f)) - std::abs(p - lattice_point(l, p, g, 1.0f));
+}
+
+// Per group of one scheme, pooled over frames: hard bits, the mean |soft decision| over Delta / 2
+// and the weakest bit's t.
+struct Pooled {
+  std::vector<bool> bits;
+  std::vector<double> mean;  // the pooled soft decision: its sign is the bit, its size the reliability
+  double agreement = 0;
+  double weakest_t = 0;
+};
+
+Pooled pool(const std::vector<double>& per_frame, int frames, const Layout& l) {
+  const int groups = l.groups;
+  Pooled out;
+  out.bits.resize(static_cast<std::size_t>(groups));
+  out.mean.resize(static_cast<std::size_t>(groups));
+  out.weakest_t = 1e30;
+  for (int g = 0; g < groups; ++g) {
+    double mean = 0, sq = 0;
+    for (int f = 0; f < frames; ++f) mean += per_frame[static_cast<std::size_t>(f) * groups + g];
+    mean /= frames;
+    for (int f = 0; f < frames; ++f) {
+      const double d = per_frame[static_cast<std::size_t>(f) * groups + g] - mean;
+      sq += d * d;
+    }
+    out.bits[static_cast<std::size_t>(g)] = mean > 0;
+    out.mean[static_cast<std::size_t>(g)] = mean;
+    const double sd = frames > 1 ? std::sqrt(sq / (frames - 1)) : 0.0;
+    const double t = sd > 0 ? std::abs(mean) / (sd / std::sqrt(frames)) : (mean != 0 ? 1e9 : 0.0);
+    out.weakest_t = std::min(out.weakest_t, t);
+    out.agreement += std::abs(mean) / (l.step / 2);
+  }
+  out.agreement /= groups;
+  return out;
+}
+
+constexpr int kChaseBits = 5;  // see decode_soft
 
 }  // namespace
 
 WatermarkWord encode_payload(const WatermarkPayload& p) {
-  std::uint64_t data = kMarker;
-  data = (data << 4) | (static_cast<std::uint64_t>(p.version) & 0xF);
-  data = (data << 16) | p.day;
-  data = (data << 24) | (p.model & 0xFFFFFF);
-  const std::uint32_t crc = crc20(data, 52);
-  WatermarkWord word;
-  for (int i = 0; i < 52; ++i) word[kWatermarkBits - 1 - i] = ((data >> (51 - i)) & 1U) != 0;
-  for (int i = 0; i < 20; ++i) word[19 - i] = ((crc >> (19 - i)) & 1U) != 0;
-  return word;
+  const std::uint64_t data = payload_bits(p, kWatermarkVersion);
+  const std::uint64_t value = (data << 5) | crc(data, 52, kCrc5, 5);  // 57 bits
+  bch127::Data bits;
+  for (int i = 0; i < bch127::kData; ++i) bits[i] = ((value >> i) & 1U) != 0;
+  return bch127::encode(bits);
 }
 
-std::optional<WatermarkPayload> decode_payload(const WatermarkWord& word) {
-  std::uint64_t data = 0;
-  std::uint32_t crc = 0;
-  for (int i = 0; i < 52; ++i) data = (data << 1) | (word[kWatermarkBits - 1 - i] ? 1U : 0U);
-  for (int i = 0; i < 20; ++i) crc = (crc << 1) | (word[19 - i] ? 1U : 0U);
-  if (crc20(data, 52) != crc) return std::nullopt;
-  if ((data >> 44) != kMarker) return std::nullopt;
-  WatermarkPayload p;
-  p.version = static_cast<int>((data >> 40) & 0xF);
-  if (p.version != kWatermarkVersion) return std::nullopt;
-  p.day = static_cast<std::uint16_t>((data >> 24) & 0xFFFF);
-  p.model = static_cast<std::uint32_t>(data & 0xFFFFFF);
-  return p;
+std::optional<WatermarkPayload> decode_payload(const WatermarkWord& word, int* corrected) {
+  const std::optional<bch127::Decoded> decoded = bch127::decode(word);
+  if (!decoded) return std::nullopt;
+  std::uint64_t value = 0;
+  for (int i = 0; i < bch127::kData; ++i) value |= static_cast<std::uint64_t>(decoded->data[i] ? 1 : 0) << i;
+  const std::uint64_t data = value >> 5;
+  if (crc(data, 52, kCrc5, 5) != (value & 0x1F)) return std::nullopt;
+  auto payload = check_payload_bits(data, kWatermarkVersion);
+  if (payload && corrected) *corrected = decoded->corrected;
+  return payload;
 }
 
 std::uint16_t watermark_day(std::chrono::system_clock::time_point when) {
@@ -222,34 +326,32 @@ std::string model_tag_hex(std::uint32_t tag) {
 
 cv::Mat watermark_grid(const cv::Mat& frame) { return canonical_luma(frame); }
 
-double watermark_payload_false_alarm() { return std::ldexp(1.0, -32); }  // marker 8 + version 4 + CRC 20
+double watermark_payload_false_alarm() {
+  double ball = 0, choose = 1;  // sum_{i <= t} C(127, i)
+  for (int i = 0; i <= bch127::kCorrectable; ++i) {
+    ball += choose;
+    choose = choose * (bch127::kLength - i) / (i + 1);
+  }
+  // version 2 (each of Chase's trial words), plus version 1
+  return std::ldexp(ball, 40 - bch127::kLength + kChaseBits) + std::ldexp(1.0, -32);
+}
 
 WatermarkEmbedder::WatermarkEmbedder(const WatermarkPayload& payload, const WatermarkStrength& strength)
     : strength_(strength) {
-  const WatermarkWord word = encode_payload(payload);
-  target_.resize(kGroups);
-  for (int g = 0; g < kGroups; ++g) target_[g] = word[kWatermarkBits - 1 - g] ? 1.0f : 0.0f;
+  if (payload.version == 1) {
+    scheme_ = 1;
+    const std::bitset<72> word = encode_v1(payload);
+    for (int g = 0; g < 72; ++g) target_.push_back(word[71 - g] ? 1.0f : 0.0f);
+  } else {
+    scheme_ = kCurrent;
+    const WatermarkWord word = encode_payload(payload);
+    for (int g = 0; g < kWatermarkBits; ++g) target_.push_back(word[g] ? 1.0f : 0.0f);
+  }
 }
-
-namespace {
-
-// The point nearest p of bit b's lattice: Delta (Z + d_g + b / 2).
-double lattice_point(double p, int g, float bit) {
-  const double offset = (layout().dither[g] + 0.5 * bit) * kStep;
-  return std::round((p - offset) / kStep) * kStep + offset;
-}
-
-// Soft decision for bit 1 over bit 0: distance to bit 0's lattice minus distance to bit 1's, in
-// [-Delta / 2, Delta / 2].
-double soft_bit(double p, int g) {
-  return std::abs(p - lattice_point(p, g, 0.0f)) - std::abs(p - lattice_point(p, g, 1.0f));
-}
-
-}  // namespace
 
 void WatermarkEmbedder::embed(cv::Mat& frame) const {
   if (!usable(frame)) return;
-  const Layout& l = layout();
+  const Layout& l = layout(scheme_);
   const cv::Mat host = canonical_luma(frame);
   cv::Mat x;
   cv::dct(host, x);
@@ -265,9 +367,9 @@ void WatermarkEmbedder::embed(cv::Mat& frame) const {
 
   // Goal per group: the nearest point of its bit's lattice; the change spread evenly over the
   // group's coefficients (D_i = c_i (goal_g - p_g) moves p_g by exactly that).
-  const std::array<double, kGroups> p = group_correlation(x.ptr<float>());
-  std::array<double, kGroups> goal{};
-  for (int g = 0; g < kGroups; ++g) goal[g] = lattice_point(p[g], g, target_[g]);
+  const std::array<double, kMaxGroups> p = group_correlation(l, x.ptr<float>());
+  std::array<double, kMaxGroups> goal{};
+  for (int g = 0; g < l.groups; ++g) goal[g] = lattice_point(l, p[g], g, target_[g]);
   cv::Mat d_spec = cv::Mat::zeros(kGrid, kGrid, CV_32F);
   float* d = d_spec.ptr<float>();
   for (std::size_t i = 0; i < l.offset.size(); ++i) {
@@ -284,7 +386,7 @@ void WatermarkEmbedder::embed(cv::Mat& frame) const {
     cv::Mat achieved;
     cv::dct(delta, achieved);
     achieved += x;
-    const std::array<double, kGroups> r = group_correlation(achieved.ptr<float>());
+    const std::array<double, kMaxGroups> r = group_correlation(l, achieved.ptr<float>());
     for (std::size_t i = 0; i < l.offset.size(); ++i) {
       const int g = l.group[i];
       d[l.offset[i]] += l.chip[i] * static_cast<float>((goal[g] - r[g]) / mask_mean);
@@ -309,14 +411,49 @@ void WatermarkEmbedder::embed(cv::Mat& frame) const {
   wide.convertTo(frame, CV_8U);
 }
 
-WatermarkDetector::WatermarkDetector() = default;
+// Chase decoding, as the header describes it.
+std::optional<WatermarkPayload> decode_soft(const std::vector<double>& mean, int* corrected) {
+  if (mean.size() != static_cast<std::size_t>(kWatermarkBits)) return std::nullopt;
+  WatermarkWord hard;
+  for (int g = 0; g < kWatermarkBits; ++g) hard[g] = mean[g] > 0;
+  std::array<int, kWatermarkBits> order{};
+  for (int g = 0; g < kWatermarkBits; ++g) order[g] = g;
+  std::partial_sort(order.begin(), order.begin() + kChaseBits, order.end(),
+                    [&](int a, int b) { return std::abs(mean[a]) < std::abs(mean[b]); });
+  std::optional<WatermarkPayload> best;
+  double best_distance = 1e300;
+  for (unsigned pattern = 0; pattern < (1U << kChaseBits); ++pattern) {
+    WatermarkWord trial = hard;
+    for (int k = 0; k < kChaseBits; ++k) {
+      if (pattern & (1U << k)) trial.flip(order[k]);
+    }
+    const std::optional<WatermarkPayload> payload = decode_payload(trial);
+    if (!payload) continue;
+    const WatermarkWord changed = encode_payload(*payload) ^ hard;
+    double distance = 0;
+    for (int g = 0; g < kWatermarkBits; ++g) {
+      if (changed[g]) distance += std::abs(mean[g]);
+    }
+    if (distance < best_distance) {
+      best_distance = distance;
+      best = payload;
+      if (corrected) *corrected = static_cast<int>(changed.count());
+    }
+  }
+  return best;
+}
+
+WatermarkDetector::WatermarkDetector() : per_frame_(kSchemes.size()) {}
 
 void WatermarkDetector::add(const cv::Mat& frame) {
   if (!usable(frame)) return;
   cv::Mat x;
   cv::dct(canonical_luma(frame), x);
-  const std::array<double, kGroups> p = group_correlation(x.ptr<float>());
-  for (int g = 0; g < kGroups; ++g) per_frame_.push_back(soft_bit(p[g], g));
+  for (std::size_t s = 0; s < kSchemes.size(); ++s) {
+    const Layout& l = layout(static_cast<int>(s));
+    const std::array<double, kMaxGroups> p = group_correlation(l, x.ptr<float>());
+    for (int g = 0; g < l.groups; ++g) per_frame_[s].push_back(soft_bit(l, p[g], g));
+  }
   ++frames_;
 }
 
@@ -324,24 +461,21 @@ WatermarkReading WatermarkDetector::reading() const {
   WatermarkReading r;
   r.frames = frames_;
   if (frames_ == 0) return r;
-  r.weakest_bit_t = 1e30;
-  double agreement = 0;
-  for (int g = 0; g < kGroups; ++g) {
-    double mean = 0, sq = 0;
-    for (int f = 0; f < frames_; ++f) mean += per_frame_[static_cast<std::size_t>(f) * kGroups + g];
-    mean /= frames_;
-    for (int f = 0; f < frames_; ++f) {
-      const double d = per_frame_[static_cast<std::size_t>(f) * kGroups + g] - mean;
-      sq += d * d;
+  const Pooled current = pool(per_frame_[kCurrent], frames_, layout(kCurrent));
+  for (int g = 0; g < kWatermarkBits; ++g) r.bits[g] = current.bits[static_cast<std::size_t>(g)];
+  r.bit_agreement = current.agreement;
+  r.weakest_bit_t = current.weakest_t;
+  r.payload = decode_soft(current.mean, &r.corrected);
+  if (!r.payload) {  // a clip marked by Mirage before version 2
+    const Pooled old = pool(per_frame_[1], frames_, layout(1));
+    std::bitset<72> word;
+    for (int g = 0; g < 72; ++g) word[71 - g] = old.bits[static_cast<std::size_t>(g)];
+    if (auto p = decode_v1(word)) {
+      r.payload = p;
+      r.bit_agreement = old.agreement;
+      r.weakest_bit_t = old.weakest_t;
     }
-    r.bits[kWatermarkBits - 1 - g] = mean > 0;
-    const double sd = frames_ > 1 ? std::sqrt(sq / (frames_ - 1)) : 0.0;
-    const double t = sd > 0 ? std::abs(mean) / (sd / std::sqrt(frames_)) : (mean != 0 ? 1e9 : 0.0);
-    r.weakest_bit_t = std::min(r.weakest_bit_t, t);
-    agreement += std::abs(mean) / (kStep / 2);
   }
-  r.bit_agreement = agreement / kGroups;
-  r.payload = decode_payload(r.bits);
   r.found = r.payload.has_value();
   return r;
 }

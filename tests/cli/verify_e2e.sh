@@ -29,7 +29,7 @@ check "  with the weights' SHA-256 ($tag)" test ${#tag} -eq 6
 
 "$mirage" verify "$work/out.mp4" >"$work/out" 2>"$work/err"
 check "verify of the clip exits 0" test $? -eq 0
-check "  reading the watermark with the model's tag" grep -q "watermark v1, model $tag, $(date -u +%F)" "$work/out"
+check "  reading the watermark with the model's tag" grep -q "watermark v2, model $tag, $(date -u +%F)" "$work/out"
 check "  the metadata tag" grep -q "metadata tag present" "$work/out"
 check "  and the matching record" grep -q "provenance record matches" "$work/out"
 check "  on one line" test "$(wc -l <"$work/out")" -eq 1
@@ -42,7 +42,7 @@ ffmpeg -v error -i "$work/out.mp4" -vf "scale=trunc(iw*3/4)*2:trunc(ih*3/4)*2,fo
   -c:v libx264 -crf 23 -map_metadata -1 "$work/shared.mp4"
 "$mirage" verify "$work/shared.mp4" >"$work/out" 2>"$work/err"
 check "a re-encoded, upscaled greyscale copy without metadata exits 0" test $? -eq 0
-check "  by its watermark alone" grep -q "watermark v1, model $tag.*metadata tag absent; no provenance record" "$work/out"
+check "  by its watermark alone" grep -q "watermark v2, model $tag.*metadata tag absent; no provenance record" "$work/out"
 
 cp "$record" "$work/shared.mp4.provenance.json"
 "$mirage" verify "$work/shared.mp4" >"$work/out" 2>"$work/err"

@@ -3,10 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <numeric>
 #include <random>
 
 #include <opencv2/imgproc.hpp>
 
+#include "engine/media/bch.h"
 #include "engine/media/frame_source.h"
 #include "engine/media/process.h"
 #include "engine/media/video_writer.h"
@@ -31,15 +33,63 @@ std::vector<cv::Mat> textured_clip(int frames, cv::Size size, unsigned seed) {
   return clip;
 }
 
-TEST(WatermarkPayload, RoundTripsAndRejectsEveryOneBitError) {
+// Any 11 wrong bits are put right; 12 or more are refused, never read as another payload; a word
+// that decodes but fails the checks (another version, another marker) is refused.
+TEST(WatermarkPayload, CorrectsElevenWrongBitsAndRefusesMore) {
   const WatermarkPayload p{.day = 1067, .model = 0xabc123};
   const WatermarkWord word = encode_payload(p);
-  ASSERT_EQ(decode_payload(word), p);
-  for (int b = 0; b < kWatermarkBits; ++b) EXPECT_FALSE(decode_payload(WatermarkWord(word).flip(b))) << "bit " << b;
+  int corrected = -1;
+  ASSERT_EQ(decode_payload(word, &corrected), p);
+  EXPECT_EQ(corrected, 0);
+  std::mt19937 rng(5);
+  std::vector<int> positions(kWatermarkBits);
+  std::iota(positions.begin(), positions.end(), 0);
+  for (int trial = 0; trial < 300; ++trial) {
+    const int wrong = 1 + trial % 16;  // 1 ... 16
+    std::shuffle(positions.begin(), positions.end(), rng);
+    WatermarkWord received = word;
+    for (int i = 0; i < wrong; ++i) received.flip(positions[i]);
+    const std::optional<WatermarkPayload> read = decode_payload(received, &corrected);
+    if (wrong <= 11) {
+      ASSERT_EQ(read, p) << wrong << " wrong bits";
+      EXPECT_EQ(corrected, wrong);
+    } else {
+      EXPECT_FALSE(read) << wrong << " wrong bits read as a payload";
+    }
+  }
   EXPECT_FALSE(decode_payload(WatermarkWord()));
   EXPECT_FALSE(decode_payload(WatermarkWord().set()));
-  // another version is not this one's
-  EXPECT_FALSE(decode_payload(encode_payload({.version = 2, .day = 1067, .model = 0xabc123})));
+  // The BCH code alone accepts any codeword; the payload's checks refuse one whose marker, version
+  // or CRC is wrong (here: the codeword of the same payload written with another version).
+  bch127::Data other;
+  const WatermarkWord v2 = encode_payload(p);
+  for (int i = 0; i < bch127::kData; ++i) other[i] = v2[bch127::kLength - bch127::kData + i];
+  other.flip(bch127::kData - 12);  // the version's lowest bit (the CRC no longer matches either)
+  EXPECT_FALSE(decode_payload(bch127::encode(other)));
+}
+
+// Soft decisions: 11 confident wrong bits plus 5 wrong bits that are the least reliable still read
+// (16 in all); the same 16 wrong bits all confident do not; nor does a word of the wrong length.
+TEST(WatermarkPayload, SoftDecodingReadsPastElevenWhenTheExtraBitsAreTheLeastSure) {
+  const WatermarkPayload p{.day = 1070, .model = 0x5a17e5};
+  const WatermarkWord word = encode_payload(p);
+  std::vector<double> soft(kWatermarkBits);
+  for (int g = 0; g < kWatermarkBits; ++g) soft[g] = word[g] ? 3.0 : -3.0;
+  std::mt19937 rng(8);
+  std::vector<int> positions(kWatermarkBits);
+  std::iota(positions.begin(), positions.end(), 0);
+  std::shuffle(positions.begin(), positions.end(), rng);
+  std::vector<double> confident = soft;
+  for (int i = 0; i < 16; ++i) {
+    const int g = positions[i];
+    soft[g] = i < 11 ? -soft[g] : -0.01 * soft[g];  // the last 5 wrong, but barely
+    confident[g] = -confident[g];
+  }
+  int corrected = 0;
+  EXPECT_EQ(decode_soft(soft, &corrected), p);
+  EXPECT_EQ(corrected, 16);
+  EXPECT_FALSE(decode_soft(confident));
+  EXPECT_FALSE(decode_soft(std::vector<double>(72, 1.0)));
 }
 
 TEST(WatermarkPayload, DaysAndModelTags) {
@@ -53,7 +103,9 @@ TEST(WatermarkPayload, DaysAndModelTags) {
 }
 
 TEST(WatermarkThresholds, MeetTheFalseAlarmBudget) {
-  EXPECT_DOUBLE_EQ(watermark_payload_false_alarm(), 1.0 / 4294967296.0);
+  // 32 Chase trials x 2^40 payloads x the 11-bit ball of 127 (2^51.12) over 2^127, plus version
+  // 1's 2^-32.
+  EXPECT_NEAR(watermark_payload_false_alarm(), 32 * 1.5850e-11 + 2.3283e-10, 1e-12);
   EXPECT_LE(watermark_payload_false_alarm(), kWatermarkFalseAlarm);
 }
 
@@ -101,6 +153,24 @@ TEST(Watermark, EmbeddedFramesDecodeAndStayClose) {
   EXPECT_GE(worst_psnr, 42.0);
   const WatermarkReading none = plain.reading();
   EXPECT_FALSE(none.found) << "agreement " << none.bit_agreement;
+}
+
+// Clips marked before the word was coded (version 1: 72 groups under another key) still read, as
+// version 1; the current detector's word for them is noise, so nothing else is found.
+TEST(Watermark, ReadsVersionOneMarks) {
+  const WatermarkPayload old{.version = 1, .day = 1000, .model = 0x123abc};
+  const WatermarkEmbedder mark(old);
+  WatermarkDetector reader;
+  for (const cv::Mat& f : textured_clip(24, {320, 240}, 9)) {
+    cv::Mat m = f.clone();
+    mark.embed(m);
+    reader.add(m);
+  }
+  const WatermarkReading r = reader.reading();
+  ASSERT_TRUE(r.found);
+  EXPECT_EQ(r.payload->version, 1);
+  EXPECT_EQ(*r.payload, old);
+  EXPECT_FALSE(decode_payload(r.bits)) << "the version-2 word of a version-1 clip decoded";
 }
 
 WatermarkReading detect_file(const std::filesystem::path& path) {

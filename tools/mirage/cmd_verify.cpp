@@ -42,7 +42,7 @@ int run_verify(const Args& args) {
   if (opts.has("--json")) {
     Json watermark = {{"found", v.watermark.found}, {"frames", v.watermark.frames},
                       {"seconds_read", v.seconds_read}, {"bit_agreement", v.watermark.bit_agreement},
-                      {"weakest_bit_t", v.watermark.weakest_bit_t},
+                      {"weakest_bit_t", v.watermark.weakest_bit_t}, {"bits_corrected", v.watermark.corrected},
                       {"false_alarm_bound", media::watermark_payload_false_alarm()}, {"payload", nullptr}};
     if (v.watermark.payload) {
       const media::WatermarkPayload& p = *v.watermark.payload;
