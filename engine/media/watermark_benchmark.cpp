@@ -54,9 +54,6 @@ Status write_clip(const fs::path& path, const Clip& clip) {
   return writer->finish();
 }
 
-// x264's own default preset, what `ffmpeg -i IN -crf N OUT` gives.
-constexpr const char* kDefaultPreset = "medium";
-
 Status ffmpeg(const fs::path& in, const fs::path& out, const std::vector<std::string>& before_input,
               const std::vector<std::string>& after_input, const std::string& preset = "veryfast") {
   std::vector<std::string> a = {"ffmpeg", "-hide_banner", "-loglevel", "error", "-y"};
@@ -172,6 +169,31 @@ struct TempFolder {
 
 }  // namespace
 
+std::vector<WatermarkAttack> watermark_attacks(double clip_seconds) {
+  const std::string cut = format("{:.3f}", clip_seconds - 2.0);
+  const std::string half = "scale=trunc(iw/4)*2:trunc(ih/4)*2";
+  return {
+      {"none (crf 18 as written)", {}, {}},
+      {"H.264 crf 23", {}, {"-crf", "23"}},
+      {"H.264 crf 28", {}, {"-crf", "28"}},
+      {"H.264 crf 35", {}, {"-crf", "35"}},
+      {"downscale to 50 %", {}, {"-vf", half, "-crf", "23"}},
+      {"upscale to 150 %", {}, {"-vf", "scale=trunc(iw*3/4)*2:trunc(ih*3/4)*2", "-crf", "23"}},
+      {"greyscale", {}, {"-vf", "format=gray,format=yuv420p", "-crf", "23"}},
+      {"15 fps", {}, {"-vf", "fps=15", "-crf", "23"}},
+      {"first and last second cut", {"-ss", "1"}, {"-t", cut, "-crf", "23"}},
+      {"50 % + crf 35", {}, {"-vf", half, "-crf", "35"}},
+      {"greyscale + 15 fps + cut", {"-ss", "1"}, {"-t", cut, "-vf", "format=gray,format=yuv420p,fps=15", "-crf", "28"}},
+      // Harsher than the list: x264's veryfast preset skips more of each frame's change.
+      {"H.264 crf 35, preset veryfast", {}, {"-crf", "35"}, "veryfast", true},
+      {"50 % + crf 35, preset veryfast", {}, {"-vf", half, "-crf", "35"}, "veryfast", true},
+  };
+}
+
+Status apply_watermark_attack(const fs::path& in, const fs::path& out, const WatermarkAttack& attack) {
+  return ffmpeg(in, out, attack.before, attack.after, attack.preset);
+}
+
 int WatermarkBenchmark::attacks_listed() const {
   return static_cast<int>(std::count_if(attacks.begin(), attacks.end(), [](const auto& r) { return !r.harsher; }));
 }
@@ -227,28 +249,7 @@ Result<WatermarkBenchmark> run_watermark_benchmark(const WatermarkBenchmarkOptio
   if (auto s = write_clip(marked_path, marked); !s) return std::unexpected(s.error());
 
   // 2. robust
-  const std::string cut = format("{:.3f}", o.seconds - 2.0);
-  struct Attack {
-    std::string name;
-    std::vector<std::string> before, after;
-    std::string preset = kDefaultPreset;
-  };
-  const std::vector<Attack> attacks = {
-      {"none (crf 18 as written)", {}, {}},
-      {"H.264 crf 23", {}, {"-crf", "23"}},
-      {"H.264 crf 28", {}, {"-crf", "28"}},
-      {"H.264 crf 35", {}, {"-crf", "35"}},
-      {"downscale to 50 %", {}, {"-vf", "scale=trunc(iw/4)*2:trunc(ih/4)*2", "-crf", "23"}},
-      {"upscale to 150 %", {}, {"-vf", "scale=trunc(iw*3/4)*2:trunc(ih*3/4)*2", "-crf", "23"}},
-      {"greyscale", {}, {"-vf", "format=gray,format=yuv420p", "-crf", "23"}},
-      {"15 fps", {}, {"-vf", "fps=15", "-crf", "23"}},
-      {"first and last second cut", {"-ss", "1"}, {"-t", cut, "-crf", "23"}},
-      {"50 % + crf 35", {}, {"-vf", "scale=trunc(iw/4)*2:trunc(ih/4)*2", "-crf", "35"}},
-      {"greyscale + 15 fps + cut", {"-ss", "1"}, {"-t", cut, "-vf", "format=gray,format=yuv420p,fps=15", "-crf", "28"}},
-      // Harsher than the list: x264's veryfast preset skips more of each frame's change.
-      {"H.264 crf 35, preset veryfast", {}, {"-crf", "35"}, "veryfast"},
-      {"50 % + crf 35, preset veryfast", {}, {"-vf", "scale=trunc(iw/4)*2:trunc(ih/4)*2", "-crf", "35"}, "veryfast"},
-  };
+  const std::vector<WatermarkAttack> attacks = watermark_attacks(o.seconds);
   std::vector<double> detect_ms;
   {
     WatermarkDetector in_memory;
@@ -261,15 +262,15 @@ Result<WatermarkBenchmark> run_watermark_benchmark(const WatermarkBenchmarkOptio
                               .payload_exact = r.found && r.payload && *r.payload == report.payload,
                               .bit_errors = static_cast<int>((r.bits ^ encode_payload(report.payload)).count())});
   }
-  for (const Attack& a : attacks) {
+  for (const WatermarkAttack& a : attacks) {
     fs::path attacked = marked_path;
     if (!a.before.empty() || !a.after.empty()) {
       attacked = work.path / format("attack{}.mp4", report.attacks.size());
-      if (auto s = ffmpeg(marked_path, attacked, a.before, a.after, a.preset); !s) return std::unexpected(s.error());
+      if (auto s = apply_watermark_attack(marked_path, attacked, a); !s) return std::unexpected(s.error());
     }
     auto r = detect(attacked, o.detect_seconds, report.attacks.size() == 1 ? &detect_ms : nullptr);
     if (!r) return std::unexpected(r.error());
-    report.attacks.push_back({.attack = a.name, .harsher = a.preset != kDefaultPreset, .frames = r->frames, .bit_agreement = r->bit_agreement,
+    report.attacks.push_back({.attack = a.name, .harsher = a.harsher, .frames = r->frames, .bit_agreement = r->bit_agreement,
                               .weakest_bit_t = r->weakest_bit_t, .found = r->found,
                               .payload_exact = r->found && r->payload && *r->payload == report.payload,
                               .bit_errors = static_cast<int>((r->bits ^ encode_payload(report.payload)).count())});

@@ -38,6 +38,22 @@ struct WatermarkBenchmarkOptions {
   WatermarkStrength strength;
 };
 
+// One attack of the robustness table: ffmpeg's arguments before and after its input, and x264's
+// preset ("medium", x264's own default, is what `ffmpeg -i IN -crf N OUT` gives).
+struct WatermarkAttack {
+  std::string name;
+  std::vector<std::string> before, after;
+  std::string preset = "medium";
+  bool harsher = false;  // beyond the list: reported, not required
+};
+
+// The attacks on a marked clip of `clip_seconds` (the cut keeps its middle 2 s), then the
+// harsher ones; the first row ("none") has no arguments: the clip as written.
+std::vector<WatermarkAttack> watermark_attacks(double clip_seconds);
+// Errors: ffmpeg's (kNotFound, kIo).
+Status apply_watermark_attack(const std::filesystem::path& in, const std::filesystem::path& out,
+                              const WatermarkAttack& attack);
+
 struct WatermarkAttackRow {
   std::string attack;
   bool harsher = false;  // beyond the list (x264 veryfast): reported, not required

@@ -12,6 +12,7 @@
 #include "engine/media/frame_source.h"
 #include "engine/media/process.h"
 #include "engine/media/video_writer.h"
+#include "engine/media/watermark_benchmark.h"
 #include "tests/core/temp_dir.h"
 
 namespace mirage::media {
@@ -199,6 +200,44 @@ void reencode(const std::filesystem::path& in, const std::filesystem::path& out,
   auto r = run_program(a);
   ASSERT_TRUE(r) << r.error().message;
   ASSERT_EQ(r->exit_code, 0) << r->output;
+}
+
+// The first `seconds` of a clip.
+WatermarkReading detect_seconds(const std::filesystem::path& path, double seconds) {
+  auto source = FrameSource::open(path);
+  EXPECT_TRUE(source) << source.error().message;
+  WatermarkDetector detector;
+  while (source) {
+    auto frame = source->next();
+    if (!frame || !*frame || (*frame)->timestamp_s >= seconds - 1e-9) break;
+    detector.add((*frame)->image);
+  }
+  return detector.reading();
+}
+
+// Every attack of the list, through ffmpeg as `mirage bench watermark` runs them, on 4 s of
+// a generated clip: the payload reads exactly from the first 2 s of each result.
+TEST(Watermark, ReadsAfterEachAttackOfTheList) {
+  if (!ffmpeg_available()) GTEST_SKIP() << "no ffmpeg";
+  const TempDir dir;
+  const WatermarkPayload p{.day = 1070, .model = 0x0b5e55};
+  const WatermarkEmbedder mark(p);
+  std::vector<cv::Mat> marked = textured_clip(96, {640, 480}, 21);
+  for (cv::Mat& f : marked) mark.embed(f);
+  write_clip(dir.path() / "marked.mp4", marked);
+  int n = 0;
+  for (const WatermarkAttack& attack : watermark_attacks(4.0)) {
+    if (attack.harsher) continue;
+    std::filesystem::path attacked = dir.path() / "marked.mp4";
+    if (!attack.before.empty() || !attack.after.empty()) {
+      attacked = dir.path() / ("attack" + std::to_string(n++) + ".mp4");
+      ASSERT_TRUE(apply_watermark_attack(dir.path() / "marked.mp4", attacked, attack)) << attack.name;
+    }
+    const WatermarkReading r = detect_seconds(attacked, 2.0);
+    EXPECT_GE(r.frames, 29) << attack.name;
+    EXPECT_EQ(r.payload, p) << attack.name << ": " << (r.bits ^ encode_payload(p)).count() << " bits wrong";
+  }
+  EXPECT_EQ(n, 10);
 }
 
 // Through real encodes: the clip as written, a crf 23 re-encode scaled to 150 % in greyscale at
