@@ -6,9 +6,9 @@
 #include <cstdio>
 #include <random>
 
-#include "engine/media/bch.h"
-
 #include <opencv2/imgproc.hpp>
+
+#include "engine/media/bch.h"
 
 namespace mirage::media {
 namespace {
@@ -21,20 +21,21 @@ constexpr double kMaskHalf = 4.0;    // grey levels of local contrast where m = 
 constexpr int kMaskWindow = 7;       // canonical pixels
 constexpr int kRefinements = 2;
 constexpr int kMaxGroups = kWatermarkBits;
+constexpr int kV1Bits = 72;  // version 1's word: 52 payload bits and a CRC-20, one group per bit
 
 // A version of the mark: how many groups the band is dealt into, under which key, with which
 // lattice step Delta (in DCT units of the canonical grid).
 struct Scheme {
-  int version;
   int groups;
   std::uint64_t key;
   double step;
 };
 constexpr std::array<Scheme, 2> kSchemes = {{
-    {2, bch127::kLength, 0x4d4952414745320aULL, 20.0},  // "MIRAGE2\n": the BCH-coded word
-    {1, 72, 0x4d4952414745310aULL, 16.0},               // "MIRAGE1\n": 52 bits and a CRC-20, uncoded
+    {bch127::kLength, 0x4d4952414745320aULL, 20.0},  // version 2, "MIRAGE2\n": the BCH-coded word
+    {kV1Bits, 0x4d4952414745310aULL, 16.0},          // version 1, "MIRAGE1\n": uncoded
 }};
-constexpr int kCurrent = 0;  // index of kWatermarkVersion in kSchemes
+constexpr int kCurrent = 0;  // indices into kSchemes
+constexpr int kVersion1 = 1;
 
 // The keyed layout of the band, the same for the embedder and the detector.
 struct Layout {
@@ -117,16 +118,16 @@ std::optional<WatermarkPayload> check_payload_bits(std::uint64_t data, int versi
 }
 
 // Version 1's word: the 52 payload bits then a CRC-20, group g carrying bit 71 - g.
-std::bitset<72> encode_v1(const WatermarkPayload& p) {
+std::bitset<kV1Bits> encode_v1(const WatermarkPayload& p) {
   const std::uint64_t data = payload_bits(p, 1);
   const std::uint32_t check = crc(data, 52, kCrc20, 20);
-  std::bitset<72> word;
+  std::bitset<kV1Bits> word;
   for (int i = 0; i < 52; ++i) word[71 - i] = ((data >> (51 - i)) & 1U) != 0;
   for (int i = 0; i < 20; ++i) word[19 - i] = ((check >> (19 - i)) & 1U) != 0;
   return word;
 }
 
-std::optional<WatermarkPayload> decode_v1(const std::bitset<72>& word) {
+std::optional<WatermarkPayload> decode_v1(const std::bitset<kV1Bits>& word) {
   std::uint64_t data = 0;
   std::uint32_t check = 0;
   for (int i = 0; i < 52; ++i) data = (data << 1) | (word[71 - i] ? 1U : 0U);
@@ -339,9 +340,9 @@ double watermark_payload_false_alarm() {
 WatermarkEmbedder::WatermarkEmbedder(const WatermarkPayload& payload, const WatermarkStrength& strength)
     : strength_(strength) {
   if (payload.version == 1) {
-    scheme_ = 1;
-    const std::bitset<72> word = encode_v1(payload);
-    for (int g = 0; g < 72; ++g) target_.push_back(word[71 - g] ? 1.0f : 0.0f);
+    scheme_ = kVersion1;
+    const std::bitset<kV1Bits> word = encode_v1(payload);
+    for (int g = 0; g < kV1Bits; ++g) target_.push_back(word[kV1Bits - 1 - g] ? 1.0f : 0.0f);
   } else {
     scheme_ = kCurrent;
     const WatermarkWord word = encode_payload(payload);
@@ -467,9 +468,9 @@ WatermarkReading WatermarkDetector::reading() const {
   r.weakest_bit_t = current.weakest_t;
   r.payload = decode_soft(current.mean, &r.corrected);
   if (!r.payload) {  // a clip marked by Mirage before version 2
-    const Pooled old = pool(per_frame_[1], frames_, layout(1));
-    std::bitset<72> word;
-    for (int g = 0; g < 72; ++g) word[71 - g] = old.bits[static_cast<std::size_t>(g)];
+    const Pooled old = pool(per_frame_[kVersion1], frames_, layout(kVersion1));
+    std::bitset<kV1Bits> word;
+    for (int g = 0; g < kV1Bits; ++g) word[kV1Bits - 1 - g] = old.bits[static_cast<std::size_t>(g)];
     if (auto p = decode_v1(word)) {
       r.payload = p;
       r.bit_agreement = old.agreement;
