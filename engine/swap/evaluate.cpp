@@ -243,25 +243,36 @@ class JudgeQueue {
   std::vector<float> inputs_;
 };
 
-// The source's largest face, and the output face nearest to it.
+// Landmarks fitted in `box` and in kSteadyFits - 1 boxes around it (moved and scaled by a few
+// per cent of its side), averaged. One fit of the 68-point predictor moves by ~0.03 of the eye
+// distance when a frame is re-encoded (its trees compare single pixels); the mean of the fits is
+// the face's shape, not the fitter's noise, so expression and jitter can be judged below that.
+constexpr int kSteadyFits = 9;
+
+face::Landmarks steady_fit(const face::LandmarkPredictor& predictor, const cv::Mat& gray, const cv::Rect2f& box) {
+  constexpr float kStep = 0.03f;
+  static constexpr std::array<std::array<float, 3>, kSteadyFits> kBoxes{{
+      {0, 0, 1}, {-kStep, 0, 1}, {kStep, 0, 1}, {0, -kStep, 1}, {0, kStep, 1},
+      {0, 0, 1 - kStep}, {0, 0, 1 + kStep}, {-kStep, -kStep, 1 + kStep}, {kStep, kStep, 1 - kStep}}};
+  std::array<cv::Point2d, face::kLandmarkCount> sum{};
+  const cv::Point2f centre = (box.tl() + box.br()) * 0.5f;
+  for (const auto& [dx, dy, scale] : kBoxes) {
+    const cv::Size2f size(box.width * scale, box.height * scale);
+    const cv::Point2f c(centre.x + dx * box.width, centre.y + dy * box.height);
+    const face::Landmarks fit = predictor.fit(gray, cv::Rect2f(c.x - size.width / 2, c.y - size.height / 2, size.width, size.height));
+    for (int i = 0; i < face::kLandmarkCount; ++i) sum[i] += cv::Point2d(fit[i]);
+  }
+  face::Landmarks mean;
+  for (int i = 0; i < face::kLandmarkCount; ++i) mean[i] = cv::Point2f(sum[i] / kSteadyFits);
+  return mean;
+}
+
+// The source's largest face.
 const face::TrackedFace* largest(const std::vector<face::TrackedFace>& faces) {
   const face::TrackedFace* best = nullptr;
   for (const auto& f : faces) {
     if (!best || f.box.area() > best->box.area()) best = &f;
   }
-  return best;
-}
-
-const face::TrackedFace* nearest(const std::vector<face::TrackedFace>& faces, const cv::Rect2f& source_box) {
-  const cv::Point2f centre = (source_box.tl() + source_box.br()) * 0.5f;
-  const face::TrackedFace* best = nullptr;
-  double best_distance = 0;
-  for (const auto& f : faces) {
-    const cv::Point2f c = (f.box.tl() + f.box.br()) * 0.5f;
-    const double d = cv::norm(c - centre);
-    if (!best || d < best_distance) best = &f, best_distance = d;
-  }
-  if (best && best_distance > 0.5 * (source_box.width + best->box.width)) return nullptr;  // another face
   return best;
 }
 
@@ -343,10 +354,11 @@ Result<EvalReport> evaluate_clip(const EvalOptions& o, const EvalCallbacks& call
   if (!predictor) return std::unexpected(predictor.error());
   const face::TrackerOptions tracking{.redetect_interval = 6, .smooth = false};
   face::FaceTracker source_tracker(**detector, *predictor, tracking);
-  face::FaceTracker output_tracker(**detector, *predictor, tracking);
   JudgeQueue queue(*judge, *means, o.target);
 
   std::vector<std::optional<face::Landmarks>> source_track, output_track;
+  cv::Mat gray;
+  std::array<double, kFaceParts> part_sums{};
   double expression_sum = 0;
   auto next_frame = [](media::FrameSource& s) -> std::optional<media::Frame> {
     while (true) {
@@ -366,7 +378,6 @@ Result<EvalReport> evaluate_clip(const EvalOptions& o, const EvalCallbacks& call
                   out->image.cols, out->image.rows, o.source.string(), src->image.cols, src->image.rows);
     }
     const auto source_faces = source_tracker.update(src->image, src->timestamp_s);
-    const auto output_faces = output_tracker.update(out->image, out->timestamp_s);
     for (const face::TrackedFace& s : source_faces) {
       const face::AlignedFace source_crop = face::align_face(src->image, s.raw, kJudgeCrop);
       cv::Mat output_crop;
@@ -378,13 +389,21 @@ Result<EvalReport> evaluate_clip(const EvalOptions& o, const EvalCallbacks& call
       std::tie(judged.detail_source, judged.detail_output) = detail_pair(src->image, out->image, s.raw);
       if (auto st = queue.push(source_crop.image, output_crop, source_crop.landmarks, judged); !st) return std::unexpected(st.error());
     }
+    // On the source's largest face, both frames' landmarks are fitted (steady_fit) in the box the
+    // tracker fitted the source's in, so the two differ only by what the frames show (a tracker
+    // of the output's own would add its own box noise).
     const face::TrackedFace* s = largest(source_faces);
-    const face::TrackedFace* f = s ? nearest(output_faces, s->box) : nullptr;
-    source_track.push_back(s ? std::optional(s->raw) : std::nullopt);
-    output_track.push_back(s && f ? std::optional(f->raw) : std::nullopt);
-    if (s && f) {
+    source_track.push_back(std::nullopt);
+    output_track.push_back(std::nullopt);
+    if (s) {
+      cv::cvtColor(src->image, gray, cv::COLOR_BGR2GRAY);
+      source_track.back() = steady_fit(*predictor, gray, s->box);
+      cv::cvtColor(out->image, gray, cv::COLOR_BGR2GRAY);
+      output_track.back() = steady_fit(*predictor, gray, s->box);
       ++report.frames_compared;
-      expression_sum += landmark_error(f->raw, s->raw);
+      expression_sum += landmark_error(*output_track.back(), *source_track.back());
+      const auto parts = landmark_error_by_part(*output_track.back(), *source_track.back());
+      for (int part = 0; part < kFaceParts; ++part) part_sums[part] += parts[part];
     }
     if (callbacks.on_progress) callbacks.on_progress(report.frames);
   }
@@ -397,6 +416,9 @@ Result<EvalReport> evaluate_clip(const EvalOptions& o, const EvalCallbacks& call
   report.overall = overall.numbers();
   if (report.frames_compared > 0) {
     report.expression_error = expression_sum / static_cast<double>(report.frames_compared);
+    for (int part = 0; part < kFaceParts; ++part) {
+      report.expression_by_part[part] = part_sums[part] / static_cast<double>(report.frames_compared);
+    }
     report.jitter_output = landmark_jitter(output_track);
     report.jitter_source = landmark_jitter(source_track);
     report.jitter_excess = excess_jitter(output_track, source_track);

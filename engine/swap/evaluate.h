@@ -24,8 +24,10 @@
 // - detail: Laplacian variance over the inner face (swap::inner_face_detail: eye corners to eye
 //   corners, brows to lower lip, at about the face's own resolution) of the output over that of
 //   the source, summed over swapped faces (1.0: as sharp as the source).
-// - expression (NME) and jitter: the output's re-fitted landmarks against the source's, on each
-//   frame's largest source face (as before the judge).
+// - expression (NME) and jitter: on each frame's largest source face, the landmarks of the
+//   output frame against the source frame's, both fitted in the box the tracker fitted the
+//   source's in and averaged over 9 boxes around it (one fit moves by ~0.03 IOD when a frame is
+//   merely re-encoded; this way a re-encode scores ~0.01 and the numbers are the faces').
 // - reconstruction (with a model): held-out faces of A through A's decoder, PSNR and SSIM of the
 //   model crop against the input.
 // The judge only measures: nothing in training, sampling or early stopping reads it.
@@ -78,7 +80,7 @@ struct JudgedFaces {
 struct EvalReport {
   static constexpr double kNone = std::numeric_limits<double>::quiet_NaN();
   std::int64_t frames = 0;                  // output frames read
-  std::int64_t frames_compared = 0;         // a face in both source and output
+  std::int64_t frames_compared = 0;         // with a source face (the output fitted in its box)
   // The judge on real faces.
   std::array<std::int64_t, 2> real_faces{};  // per identity, descriptors averaged into its mean
   bool means_from_held_out = false;          // those were faces the trainer held out
@@ -88,6 +90,7 @@ struct EvalReport {
   std::array<JudgedFaces, 2> from{};
   JudgedFaces overall;
   double expression_error = kNone;          // mean NME
+  std::array<double, kFaceParts> expression_by_part{kNone, kNone, kNone, kNone, kNone};  // kFacePartNames
   double jitter_output = kNone;             // mean frame-to-frame motion / IOD
   double jitter_source = kNone;
   double jitter_excess = kNone;

@@ -69,6 +69,18 @@ double landmark_error(const face::Landmarks& a, const face::Landmarks& b) {
   return sum / face::kLandmarkCount / std::max(1e-6, inter_ocular_distance(b));
 }
 
+std::array<double, kFaceParts> landmark_error_by_part(const face::Landmarks& a, const face::Landmarks& b) {
+  static constexpr std::array<int, kFaceParts + 1> kFirst{0, 17, 27, 36, 48, face::kLandmarkCount};
+  const double iod = std::max(1e-6, inter_ocular_distance(b));
+  std::array<double, kFaceParts> error{};
+  for (int part = 0; part < kFaceParts; ++part) {
+    double sum = 0;
+    for (int i = kFirst[part]; i < kFirst[part + 1]; ++i) sum += cv::norm(a[i] - b[i]);
+    error[part] = sum / (kFirst[part + 1] - kFirst[part]) / iod;
+  }
+  return error;
+}
+
 double landmark_jitter(const std::vector<std::optional<face::Landmarks>>& track) {
   double sum = 0;
   int pairs = 0;

@@ -8,6 +8,7 @@
 // Pure functions, thread-safe.
 #pragma once
 
+#include <array>
 #include <optional>
 #include <vector>
 
@@ -28,6 +29,12 @@ double ssim(const cv::Mat& a, const cv::Mat& b);
 double inter_ocular_distance(const face::Landmarks& points);
 // Mean distance between corresponding points of a and b, divided by b's inter-ocular distance.
 double landmark_error(const face::Landmarks& a, const face::Landmarks& b);
+// The parts of the 68-point face, for landmark_error_by_part: jaw 0-16, brows 17-26, nose 27-35,
+// eyes 36-47, mouth 48-67.
+inline constexpr int kFaceParts = 5;
+inline constexpr std::array<const char*, kFaceParts> kFacePartNames{"jaw", "brows", "nose", "eyes", "mouth"};
+// landmark_error over each part's points alone (same normalisation): where a swap's shape differs.
+std::array<double, kFaceParts> landmark_error_by_part(const face::Landmarks& a, const face::Landmarks& b);
 // Mean frame-to-frame point displacement / inter-ocular distance over consecutive pairs (pairs
 // with a missing face are skipped; an empty optional is a frame without a face). 0 for < 2.
 double landmark_jitter(const std::vector<std::optional<face::Landmarks>>& track);

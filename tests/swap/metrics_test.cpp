@@ -63,6 +63,16 @@ TEST(Metrics, LandmarkErrorAndJitterAreInInterOcularUnits) {
   face::Landmarks shifted = base;
   for (auto& p : shifted) p += cv::Point2f(static_cast<float>(0.1 * iod), 0);
   EXPECT_NEAR(landmark_error(shifted, base), 0.1, 1e-5);
+  for (const double part : landmark_error_by_part(shifted, base)) EXPECT_NEAR(part, 0.1, 1e-5);
+  // An open mouth: the 20 mouth points move down by 0.2 IOD; only the mouth's part sees it, and
+  // the whole face's error is the mouth's share of the points.
+  face::Landmarks open = base;
+  for (int i = 48; i < face::kLandmarkCount; ++i) open[i] += cv::Point2f(0, static_cast<float>(0.2 * iod));
+  const auto parts = landmark_error_by_part(open, base);
+  EXPECT_STREQ(kFacePartNames[4], "mouth");
+  EXPECT_NEAR(parts[4], 0.2, 1e-5);
+  for (int part = 0; part < 4; ++part) EXPECT_NEAR(parts[part], 0.0, 1e-9) << kFacePartNames[part];
+  EXPECT_NEAR(landmark_error(open, base), 0.2 * 20 / 68, 1e-5);
 
   std::vector<std::optional<face::Landmarks>> still(5, base), moving;
   for (int t = 0; t < 5; ++t) {

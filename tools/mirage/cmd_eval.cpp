@@ -30,6 +30,8 @@ Json judged_json(const swap::JudgedFaces& j) {
 }
 
 Json eval_json(const swap::EvalReport& r) {
+  Json by_part = Json::object();
+  for (int part = 0; part < swap::kFaceParts; ++part) by_part[swap::kFacePartNames[part]] = number(r.expression_by_part[part]);
   return Json{{"frames", r.frames},
               {"frames_compared", r.frames_compared},
               {"judge", {{"model", "face-api 1.7.15 face recognition (dlib ResNet, 128-d)"},
@@ -41,6 +43,7 @@ Json eval_json(const swap::EvalReport& r) {
               {"a_to_b", judged_json(r.from[0])},
               {"b_to_a", judged_json(r.from[1])},
               {"expression_nme", number(r.expression_error)},
+              {"expression_nme_by_part", by_part},
               {"jitter", {{"output", number(r.jitter_output)}, {"source", number(r.jitter_source)},
                           {"excess", number(r.jitter_excess)}}},
               {"reconstruction", {{"faces", r.reconstruction_faces}, {"psnr_db", number(r.reconstruction_psnr)},
@@ -71,7 +74,7 @@ void print_judged(const char* who, const swap::JudgedFaces& j) {
 }
 
 void print_eval_table(const swap::EvalReport& r) {
-  std::printf("mirage eval: %lld frames, a face in source and output on %lld (%.0f s)\n", static_cast<long long>(r.frames),
+  std::printf("mirage eval: %lld frames, a source face judged on %lld (%.0f s)\n", static_cast<long long>(r.frames),
               static_cast<long long>(r.frames_compared), r.seconds);
   row("judge on real faces", value(r.judge_accuracy, 100, "%.1f %%"),
       format("leave-one-out accuracy on {} + {} {} faces; one person spans {} (face-api ResNet)", r.real_faces[0],
@@ -81,6 +84,11 @@ void print_eval_table(const swap::EvalReport& r) {
   if (r.from[0].faces > 0 && r.from[1].faces > 0) print_judged("all", r.overall);
   if (r.overall.faces == 0) row("identity transfer", "n/a", "no swapped faces (none of the source's faces is the other identity)");
   row("expression error (NME)", value(r.expression_error, 1, "%.4f"), "mean landmark distance / inter-ocular distance");
+  std::string parts;
+  for (int part = 0; part < swap::kFaceParts; ++part) {
+    parts += format("{}{} {}", part ? ", " : "", swap::kFacePartNames[part], value(r.expression_by_part[part], 1, "%.3f"));
+  }
+  row("  by part", "", parts);
   row("jitter, output", value(r.jitter_output, 1, "%.4f"), "frame-to-frame landmark motion / IOD");
   row("jitter, source", value(r.jitter_source, 1, "%.4f"), "");
   row("jitter, excess", value(r.jitter_excess, 1, "%.4f"), "output motion the source does not have");
