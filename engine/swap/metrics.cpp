@@ -63,21 +63,25 @@ double ssim(const cv::Mat& a8, const cv::Mat& b8) {
 
 double inter_ocular_distance(const face::Landmarks& p) { return cv::norm(eye_centre(p, 36) - eye_centre(p, 42)); }
 
-double landmark_error(const face::Landmarks& a, const face::Landmarks& b) {
+namespace {
+
+// Mean distance of points [first, end) of a and b, over b's inter-ocular distance.
+double mean_point_error(const face::Landmarks& a, const face::Landmarks& b, int first, int end) {
   double sum = 0;
-  for (int i = 0; i < face::kLandmarkCount; ++i) sum += cv::norm(a[i] - b[i]);
-  return sum / face::kLandmarkCount / std::max(1e-6, inter_ocular_distance(b));
+  for (int i = first; i < end; ++i) sum += cv::norm(a[i] - b[i]);
+  return sum / (end - first) / std::max(1e-6, inter_ocular_distance(b));
+}
+
+}  // namespace
+
+double landmark_error(const face::Landmarks& a, const face::Landmarks& b) {
+  return mean_point_error(a, b, 0, face::kLandmarkCount);
 }
 
 std::array<double, kFaceParts> landmark_error_by_part(const face::Landmarks& a, const face::Landmarks& b) {
   static constexpr std::array<int, kFaceParts + 1> kFirst{0, 17, 27, 36, 48, face::kLandmarkCount};
-  const double iod = std::max(1e-6, inter_ocular_distance(b));
   std::array<double, kFaceParts> error{};
-  for (int part = 0; part < kFaceParts; ++part) {
-    double sum = 0;
-    for (int i = kFirst[part]; i < kFirst[part + 1]; ++i) sum += cv::norm(a[i] - b[i]);
-    error[part] = sum / (kFirst[part + 1] - kFirst[part]) / iod;
-  }
+  for (int part = 0; part < kFaceParts; ++part) error[part] = mean_point_error(a, b, kFirst[part], kFirst[part + 1]);
   return error;
 }
 

@@ -1,7 +1,8 @@
 // End to end: `eval` numbers on a clip that was not swapped at all (the output is the source),
 // on one where every face was replaced by a real face of the other person (a paste made here),
-// and the landmark numbers on re-encoded, moved and shaking copies. Face sets A (the woman, source frames 1-97) and B (the man, 98-153) come from
-// extracting frames 60-129 of data/Megamind.avi. Skips (77) without the clip, ffmpeg or the
+// and the landmark numbers on re-encoded, moved and shaking copies. Face sets A (the woman,
+// source frames 1-97) and B (the man, 98-153) come from extracting frames 60-129 of
+// data/Megamind.avi. Skips (77) without the clip, ffmpeg or the
 // judge's model (data/face-api; tools/setup installs all three).
 #include <gtest/gtest.h>
 
