@@ -21,6 +21,8 @@ std::vector<ModelPreset> all_presets() {
       {"lite-d", 128, {32, 64, 128, 256}, 192, 128, {96, 48, 24}, 32, 2, 2, true, 1e-3},
       {"tiny", 16, {8, 16}, 32, 16, {8}, 8, 2},
       {"tiny-d", 16, {8, 16}, 32, 16, {8}, 8, 2, 2, true},
+      {"lite-liae", 64, {32, 64, 128, 256}, 192, 128, {96, 48, 24}, 32, 2, 1, false, 1e-3, true},
+      {"tiny-liae", 16, {8, 16}, 32, 16, {8}, 8, 2, 1, false, 3e-4, true},
   };
 }
 
@@ -30,10 +32,10 @@ Result<ModelPreset> find_preset(std::string_view name) {
   for (ModelPreset& preset : all_presets()) {
     if (preset.name == name) return std::move(preset);
   }
-  return fail(ErrorCode::kInvalidArgument, "unknown model preset '{}' (lite, lite-d, original or hd)", name);
+  return fail(ErrorCode::kInvalidArgument, "unknown model preset '{}' (lite, lite-d, lite-liae, original or hd)", name);
 }
 
-std::vector<std::string> preset_names() { return {"lite", "lite-d", "original", "hd"}; }
+std::vector<std::string> preset_names() { return {"lite", "lite-d", "lite-liae", "original", "hd"}; }
 
 DecoderImpl::DecoderImpl(int in_channels, const std::vector<int>& filters, bool double_output) {
   upscales_ = register_module("upscales", torch::nn::Sequential());
@@ -64,6 +66,24 @@ torch::Tensor DecoderImpl::forward(const torch::Tensor& features) {
   return torch::sigmoid(torch::pixel_shuffle(merged, 2));
 }
 
+InterImpl::InterImpl(int channels, int side, int width, int out_channels) : channels_(channels), side_(side) {
+  const std::int64_t flat = std::int64_t{side} * side * channels;
+  dense1_ = register_module("dense1", torch::nn::Linear(flat, width));
+  dense2_ = register_module("dense2", torch::nn::Linear(width, flat));
+  upscale_ = register_module("upscale", UpscaleBlock(channels, out_channels));
+}
+
+torch::Tensor InterImpl::forward(const torch::Tensor& features) {
+  const std::int64_t n = features.size(0);
+  // Flatten in NCHW order whatever the memory format, so weights do not depend on it.
+  torch::Tensor x = dense2_->forward(dense1_->forward(features.contiguous().reshape({n, -1})));
+  x = x.reshape({n, channels_, side_, side_});
+  if (features.is_contiguous(torch::MemoryFormat::ChannelsLast) && !features.is_contiguous()) {
+    x = x.contiguous(torch::MemoryFormat::ChannelsLast);
+  }
+  return upscale_->forward(x);
+}
+
 FaceSwapModelImpl::FaceSwapModelImpl(ModelPreset preset) : preset_(std::move(preset)) {
   const auto levels = static_cast<int>(preset_.encoder_filters.size());
   MIRAGE_CHECK(levels >= 1 && preset_.decoder_filters.size() + 1 == preset_.encoder_filters.size());
@@ -79,6 +99,17 @@ FaceSwapModelImpl::FaceSwapModelImpl(ModelPreset preset) : preset_(std::move(pre
     encoder_->push_back(ConvBlock(channels, f));
     channels = f;
   }
+  if (preset_.liae) {
+    // Each inter draws half of the decoder's input; the decoder sees concat(slot, inter_ab).
+    MIRAGE_CHECK(preset_.bottleneck_filters % 2 == 0 && preset_.identities >= 2);
+    const int half = preset_.bottleneck_filters / 2;
+    inter_ab_ = register_module("inter_ab", Inter(channels, bottleneck_side_, preset_.dense, half));
+    inters_ = register_module("inters", torch::nn::ModuleList());
+    for (int i = 0; i + 1 < preset_.identities; ++i) inters_->push_back(Inter(channels, bottleneck_side_, preset_.dense, half));
+    decoders_ = register_module("decoders", torch::nn::ModuleList());
+    decoders_->push_back(Decoder(preset_.bottleneck_filters, preset_.decoder_filters, preset_.double_output));
+    return;
+  }
   const std::int64_t flat = std::int64_t{bottleneck_side_} * bottleneck_side_ * channels;
   dense1_ = register_module("dense1", torch::nn::Linear(flat, preset_.dense));
   dense2_ = register_module("dense2", torch::nn::Linear(preset_.dense, flat));
@@ -92,6 +123,7 @@ FaceSwapModelImpl::FaceSwapModelImpl(ModelPreset preset) : preset_(std::move(pre
 torch::Tensor FaceSwapModelImpl::encode(const torch::Tensor& faces) {
   const int k = preset_.input_downscale;
   const torch::Tensor features = encoder_->forward(k > 1 ? torch::avg_pool2d(faces, k, k) : faces);
+  if (preset_.liae) return features;
   const std::int64_t n = features.size(0);
   // Flatten in NCHW order whatever the memory format, so weights do not depend on it.
   torch::Tensor x = dense2_->forward(dense1_->forward(features.contiguous().reshape({n, -1})));
@@ -104,6 +136,15 @@ torch::Tensor FaceSwapModelImpl::encode(const torch::Tensor& faces) {
 
 torch::Tensor FaceSwapModelImpl::decode(const torch::Tensor& latent, int identity) {
   MIRAGE_CHECK(identity >= 0 && identity < preset_.identities);
+  if (preset_.liae) {
+    // DeepFaceLab's LIAE: the last identity ("src", the face swapped in) is drawn from
+    // inter_ab twice; the others from their own inter beside inter_ab. A swap to the last identity
+    // therefore uses only layers that were trained on every identity's faces.
+    const torch::Tensor shared = inter_ab_->forward(latent);
+    const bool own = identity + 1 < preset_.identities;
+    const torch::Tensor slot = own ? inters_->ptr<InterImpl>(static_cast<std::size_t>(identity))->forward(latent) : shared;
+    return decoders_->ptr<DecoderImpl>(0)->forward(torch::cat({slot, shared}, 1));
+  }
   return decoders_->ptr<DecoderImpl>(static_cast<std::size_t>(identity))->forward(latent);
 }
 
@@ -176,8 +217,14 @@ double forward_flops_per_face(const ModelPreset& p) {
     channels = f;
   }
   const double flat = double(side) * side * channels;
-  flops += 2.0 * 2.0 * flat * p.dense;
-  flops += 2.0 * side * side * 4.0 * p.bottleneck_filters * channels * 9;
+  if (p.liae) {
+    // Two inters (an identity's own and inter_ab), each dense, dense and an upscale to half the
+    // decoder's input.
+    flops += 2.0 * (2.0 * 2.0 * flat * p.dense + 2.0 * side * side * 4.0 * (p.bottleneck_filters / 2) * channels * 9);
+  } else {
+    flops += 2.0 * 2.0 * flat * p.dense;
+    flops += 2.0 * side * side * 4.0 * p.bottleneck_filters * channels * 9;
+  }
   side *= 2;
   channels = p.bottleneck_filters;
   for (const int f : p.decoder_filters) {

@@ -15,7 +15,15 @@
 //            the decoders are lite's and end in DeepFaceLab's "-d" head (four parallel output
 //            convolutions, one 1x1 and three 3x3, concatenated and rearranged depth-to-space,
 //            2x), so each identity's decoder draws its own 128 px detail (~5.2 M)
-//   tiny      16 px: for tests only (a few thousand parameters); tiny-d its -d form
+//   lite-liae lite's encoder and one decoder of lite's width in DeepFaceLab's LIAE layout: the
+//            encoder's features go through two "inter" layers (dense, dense, upscale), inter_ab
+//            shared by both identities and inter_a for A only; the decoder draws from
+//            concat(identity slot, inter_ab), where A's slot is inter_a and B's is inter_ab
+//            again. One decoder draws both people from one pose-and-expression code, so a swap
+//            to B keeps more of the source's geometry, and less of B's identity, than a
+//            decoder per identity (measured: docs/results/swap_quality.md) (~6.1 M)
+//   tiny      16 px: for tests only (a few thousand parameters); tiny-d its -d form, tiny-liae
+//            its LIAE form
 // Tensors are float NCHW in either memory format. Like every torch::nn module, a model is used by
 // one thread at a time for training; concurrent no-grad forwards are safe.
 #pragma once
@@ -33,6 +41,7 @@
 #include <torch/nn/pimpl.h>
 
 #include "engine/core/error.h"
+#include "engine/model/blocks.h"
 #include "engine/model/tensor_archive.h"
 
 namespace mirage::model {
@@ -52,12 +61,15 @@ struct ModelPreset {
   // lite and lite-d: 1e-3, measured on the 2-core CPU against 3e-4 (docs/results/swap_quality.md);
   // the large presets keep 3e-4.
   double learning_rate = 3e-4;
+  // LIAE layout (see above): one decoder, identity-specific inter layers. encode() then returns the
+  // encoder's convolutional features; decode() runs the inters and the one decoder.
+  bool liae = false;
 };
 
 // Errors: kInvalidArgument naming the known presets.
 Result<ModelPreset> find_preset(std::string_view name);
-// "lite", "lite-d", "original", "hd" (the user-facing ones; "tiny" and "tiny-d" are accepted by
-// find_preset for tests).
+// "lite", "lite-d", "lite-liae", "original", "hd" (the user-facing ones; "tiny", "tiny-d" and
+// "tiny-liae" are accepted by find_preset for tests).
 std::vector<std::string> preset_names();
 
 class DecoderImpl : public torch::nn::Module {
@@ -74,14 +86,31 @@ class DecoderImpl : public torch::nn::Module {
 };
 TORCH_MODULE(Decoder);
 
+// LIAE's inter layer: [N, C, s, s] features -> flatten -> dense(width) -> dense(C * s * s) ->
+// reshape -> UpscaleBlock(C -> out_channels): [N, out_channels, 2s, 2s].
+class InterImpl : public torch::nn::Module {
+ public:
+  InterImpl(int channels, int side, int width, int out_channels);
+  torch::Tensor forward(const torch::Tensor& features);
+
+ private:
+  int channels_ = 0;
+  int side_ = 0;
+  torch::nn::Linear dense1_{nullptr};
+  torch::nn::Linear dense2_{nullptr};
+  UpscaleBlock upscale_{nullptr};
+};
+TORCH_MODULE(Inter);
+
 class FaceSwapModelImpl : public torch::nn::Module {
  public:
   explicit FaceSwapModelImpl(ModelPreset preset);  // preset must come from find_preset()
 
-  // [N, 3, R, R] in [0, 1] -> the shared representation [N, bottleneck_filters, 2s, 2s]
-  // (R: the preset's resolution; the encoder itself runs at R / input_downscale).
+  // [N, 3, R, R] in [0, 1] -> the shared representation: [N, bottleneck_filters, 2s, 2s], or with
+  // liae the encoder's features [N, encoder_filters.back(), s, s] (R: the preset's resolution;
+  // the encoder itself runs at R / input_downscale). Callers treat it as opaque.
   torch::Tensor encode(const torch::Tensor& faces);
-  // Decodes with identity `identity` (0 = A, 1 = B): [N, 4, R, R], RGB then mask, in [0, 1].
+  // Decodes as identity `identity` (0 = A, 1 = B): [N, 4, R, R], RGB then mask, in [0, 1].
   torch::Tensor decode(const torch::Tensor& latent, int identity);
 
   const ModelPreset& preset() const { return preset_; }
@@ -95,7 +124,9 @@ class FaceSwapModelImpl : public torch::nn::Module {
   torch::nn::Linear dense1_{nullptr};
   torch::nn::Linear dense2_{nullptr};
   torch::nn::Sequential upscale_{nullptr};
-  torch::nn::ModuleList decoders_{nullptr};
+  torch::nn::ModuleList decoders_{nullptr};  // one per identity; liae: one for all
+  Inter inter_ab_{nullptr};                  // liae: shared by every identity
+  torch::nn::ModuleList inters_{nullptr};    // liae: identity i's own (the last identity has none)
 };
 TORCH_MODULE(FaceSwapModel);
 

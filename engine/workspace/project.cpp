@@ -83,7 +83,7 @@ Result<ProjectSettings> settings_from_json(const Json& json, const std::string& 
   reader.read("source", source);
   reader.read("faces.a", a);
   reader.read("faces.b", b);
-  reader.read_choice("train.preset", s.train.preset, {"tiny", "lite", "lite-d", "original", "hd"});
+  reader.read_choice("train.preset", s.train.preset, {"tiny", "lite", "lite-d", "lite-liae", "original", "hd"});
   reader.read("train.batch", s.train.batch, 1, 1024);
   reader.read("train.learning_rate", s.train.learning_rate, 0.0, 1.0);
   reader.read("train.gan", s.train.gan);

@@ -16,7 +16,8 @@ namespace {
 
 TEST(FaceSwapModel, PresetsHaveTheDocumentedShapes) {
   for (const auto& [name, resolution] : {std::pair{"lite", 64}, std::pair{"original", 64}, std::pair{"hd", 128},
-                                         std::pair{"lite-d", 128}, std::pair{"tiny", 16}, std::pair{"tiny-d", 16}}) {
+                                         std::pair{"lite-d", 128}, std::pair{"lite-liae", 64}, std::pair{"tiny", 16},
+                                         std::pair{"tiny-d", 16}, std::pair{"tiny-liae", 16}}) {
     const auto preset = find_preset(name);
     ASSERT_TRUE(preset.has_value()) << name;
     EXPECT_EQ(preset->resolution, resolution);
@@ -24,6 +25,7 @@ TEST(FaceSwapModel, PresetsHaveTheDocumentedShapes) {
   // The small presets start faster (measured: docs/results/swap_quality.md); the large ones as before.
   EXPECT_DOUBLE_EQ(find_preset("lite")->learning_rate, 1e-3);
   EXPECT_DOUBLE_EQ(find_preset("lite-d")->learning_rate, 1e-3);
+  EXPECT_DOUBLE_EQ(find_preset("lite-liae")->learning_rate, 1e-3);
   EXPECT_DOUBLE_EQ(find_preset("original")->learning_rate, 3e-4);
   EXPECT_FALSE(find_preset("huge").has_value());
   EXPECT_EQ(find_preset("huge").error().code, ErrorCode::kInvalidArgument);
@@ -97,6 +99,67 @@ TEST(FaceSwapModel, GradientsReachEveryParameterOfTheDoubleOutputModel) {
   }
 }
 
+TEST(FaceSwapModel, LiteLiaeHasOneDecoderAtAboutLitesCost) {
+  torch::manual_seed(1);
+  auto lite = make_faceswap_model(*find_preset("lite"));
+  auto liae = make_faceswap_model(*find_preset("lite-liae"));
+  ASSERT_TRUE(lite && liae);
+  int decoders = 0, inters = 0;
+  for (const auto& item : (*liae)->named_children()) {
+    if (item.key() == "decoders") decoders = static_cast<int>(item.value()->children().size());
+    if (item.key() == "inters") inters = static_cast<int>(item.value()->children().size());
+  }
+  EXPECT_EQ(decoders, 1);
+  EXPECT_EQ(inters, 1);  // A's; B is drawn from inter_ab twice
+  // One decoder instead of two, two inters (dense pair + upscale each) instead of one: ~6.1 M
+  // against lite's 5.1 M, and per face the same decoder work plus a second inter.
+  const auto count = static_cast<double>(count_parameters(**liae));
+  EXPECT_GT(count, 1.1 * static_cast<double>(count_parameters(**lite)));
+  EXPECT_LT(count, 1.3 * static_cast<double>(count_parameters(**lite)));
+  const double ratio = forward_flops_per_face(*find_preset("lite-liae")) / forward_flops_per_face(*find_preset("lite"));
+  EXPECT_GT(ratio, 0.95);
+  EXPECT_LT(ratio, 1.15);
+  const torch::NoGradGuard no_grad;
+  const torch::Tensor latent = (*liae)->encode(torch::rand({2, 3, 64, 64}));
+  for (int identity = 0; identity < 2; ++identity) {
+    const torch::Tensor out = (*liae)->decode(latent, identity);
+    EXPECT_EQ(out.sizes(), (std::vector<std::int64_t>{2, 4, 64, 64}));
+    EXPECT_GE(out.min().item<float>(), 0.0f);
+    EXPECT_LE(out.max().item<float>(), 1.0f);
+  }
+}
+
+TEST(FaceSwapModel, LiaeDrawsTheLastIdentityFromSharedLayersOnly) {
+  // LIAE's wiring: A goes through its own inter, B (the face swapped in) through inter_ab only.
+  // Changing A's inter changes A's output and leaves B's exactly as it was.
+  torch::manual_seed(4);
+  auto model = *make_faceswap_model(*find_preset("tiny-liae"));
+  const torch::NoGradGuard no_grad;
+  const torch::Tensor latent = model->encode(torch::rand({2, 3, 16, 16}));
+  const torch::Tensor a = model->decode(latent, 0), b = model->decode(latent, 1);
+  EXPECT_FALSE(torch::equal(a, b));
+  int changed = 0;
+  for (auto& item : model->named_parameters()) {
+    if (item.key().rfind("inters.0.", 0) != 0) continue;
+    item.value().add_(torch::randn_like(item.value()));
+    ++changed;
+  }
+  EXPECT_GT(changed, 0);
+  EXPECT_FALSE(torch::allclose(model->decode(latent, 0), a));
+  EXPECT_TRUE(torch::equal(model->decode(latent, 1), b));
+}
+
+TEST(FaceSwapModel, GradientsReachEveryParameterOfTheLiaeModel) {
+  torch::manual_seed(3);
+  auto model = *make_faceswap_model(*find_preset("tiny-liae"));
+  const torch::Tensor latent = model->encode(torch::rand({2, 3, 16, 16}));
+  (model->decode(latent, 0).mean() + model->decode(latent, 1).mean()).backward();
+  for (const auto& item : model->named_parameters()) {
+    ASSERT_TRUE(item.value().grad().defined()) << item.key();
+    EXPECT_GT(item.value().grad().abs().sum().item<float>(), 0.f) << item.key();
+  }
+}
+
 TEST(FaceSwapModel, OriginalMatchesTheClassicSize) {
   auto original = make_faceswap_model(*find_preset("original"));
   ASSERT_TRUE(original.has_value());
@@ -125,13 +188,17 @@ TEST(FaceSwapModel, DecodersGiveRgbPlusMaskInRange) {
 }
 
 TEST(FaceSwapModel, ChannelsLastGivesTheSameOutput) {
-  torch::manual_seed(3);
-  auto model = *make_faceswap_model(*find_preset("tiny"));
-  const torch::Tensor faces = torch::rand({2, 3, 16, 16});
-  const torch::Tensor a = model->decode(model->encode(faces), 0);
-  const torch::Tensor b =
-      model->decode(model->encode(faces.contiguous(torch::MemoryFormat::ChannelsLast)), 0);
-  EXPECT_TRUE(torch::allclose(a, b, 1e-5, 1e-5));
+  for (const char* name : {"tiny", "tiny-liae"}) {
+    torch::manual_seed(3);
+    auto model = *make_faceswap_model(*find_preset(name));
+    const torch::Tensor faces = torch::rand({2, 3, 16, 16});
+    for (int identity = 0; identity < 2; ++identity) {
+      const torch::Tensor a = model->decode(model->encode(faces), identity);
+      const torch::Tensor b =
+          model->decode(model->encode(faces.contiguous(torch::MemoryFormat::ChannelsLast)), identity);
+      EXPECT_TRUE(torch::allclose(a, b, 1e-5, 1e-5)) << name << " identity " << identity;
+    }
+  }
 }
 
 // The GEMM path of convolve() against Torch's convolution: the same output and the same gradients

@@ -60,6 +60,28 @@ TEST(InferenceModel, LoadsACheckpointAndSwaps) {
   EXPECT_FALSE((*loaded)->swap(faces, 2, 2).has_value());
 }
 
+TEST(InferenceModel, SwapsWithALiaeCheckpoint) {
+  // The one-decoder layout loads by its preset name and swaps both ways as the module does.
+  TempDir dir;
+  torch::manual_seed(5);
+  auto model = *make_faceswap_model(*find_preset("tiny-liae"));
+  ASSERT_TRUE(commit_checkpoint(dir.path(), 7, tiny_checkpoint(model, 7, "tiny-liae"), 3));
+  auto loaded = InferenceModel::load(dir.path(), "cpu");
+  ASSERT_TRUE(loaded.has_value()) << loaded.error().message;
+  EXPECT_EQ((*loaded)->preset(), "tiny-liae");
+  const torch::Tensor x = torch::rand({2, 3, 16, 16});
+  const torch::Tensor nhwc = x.permute({0, 2, 3, 1}).contiguous();
+  const std::vector<float> faces(nhwc.data_ptr<float>(), nhwc.data_ptr<float>() + nhwc.numel());
+  for (int to = 0; to < 2; ++to) {
+    auto out = (*loaded)->swap(faces, 2, to);
+    ASSERT_TRUE(out.has_value());
+    const torch::Tensor y = model->decode(model->encode(x), to).permute({0, 2, 3, 1}).contiguous();
+    const torch::Tensor rgb = y.index({"...", torch::indexing::Slice(0, 3)}).contiguous();
+    const torch::Tensor got = torch::from_blob(out->rgb.data(), {2, 16, 16, 3});
+    EXPECT_TRUE(torch::allclose(got, rgb, 1e-5, 1e-5)) << "to " << to;
+  }
+}
+
 TEST(InferenceModel, RefusesMissingForeignAndDamagedFiles) {
   TempDir dir;
   EXPECT_EQ(InferenceModel::load(dir.path() / "none", "cpu").error().code, ErrorCode::kNotFound);

@@ -101,6 +101,20 @@ TEST(Trainer, TinyDoubleOutputModelOverfitsAndRoundTrips) {
   expect_bit_exact_round_trip(o, faces);
 }
 
+TEST(Trainer, TinyLiaeModelOverfitsAndRoundTrips) {
+  // One decoder drawing both identities from the inters learns both face sets, and its
+  // checkpoint (inter_ab, inters, one decoder) restores bit for bit.
+  Faces faces;
+  auto trainer = run_to_end(overfit("tiny-liae", 150), faces);
+  const TrainerStats s = trainer->stats();
+  EXPECT_EQ(s.step, 150);
+  EXPECT_LT(s.l1, 0.08);
+  TempDir dir;
+  TrainerOptions o = overfit("tiny-liae", 3);
+  o.model_dir = dir.path();
+  expect_bit_exact_round_trip(o, faces);
+}
+
 TEST(Trainer, WithoutALearningRateTheRunStartsFromThePresets) {
   Faces faces;
   TrainerOptions o = tiny(1);

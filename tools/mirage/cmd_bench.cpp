@@ -128,7 +128,7 @@ struct Benchmark {
 
 constexpr Benchmark kBenchmarks[] = {
     {"step", "train steps of the small autoencoder", run_step},
-    {"train", "train steps of the face-swap model (lite, lite-d, original, hd)", run_bench_train},
+    {"train", "train steps of the face-swap model (lite, lite-d, lite-liae, original, hd)", run_bench_train},
 #if MIRAGE_WITH_FACE
     {"extract", "face extraction on a video: frames/s per stage and end to end", run_bench_extract},
 #endif

@@ -3,7 +3,7 @@
 namespace mirage::cli {
 
 void add_trainer_options(Options& options) {
-  options.add("--preset", "lite", "model: lite, lite-d (128 px out at lite's cost), original or hd");
+  options.add("--preset", "lite", "model: lite, lite-d (128 px out at lite's cost), lite-liae (one decoder, LIAE), original or hd");
   options.add("--batch", "16", "faces per identity per step");
   options.add("--device", "auto", "auto, cpu, cuda or cuda:N");
   options.add("--precision", "auto", "auto (bf16 where the CPU/GPU has it), fp32, bf16 or fp16");
