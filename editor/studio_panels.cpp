@@ -160,7 +160,7 @@ TrainingActions draw_training_panel(const workspace::TrainingStatus& t,
     ImGui::Text("ETA to step %lld: %s", static_cast<long long>(step_target),
                 clock_text((step_target - s.step) / t.steps_per_second).c_str());
   }
-  float lr = static_cast<float>(s.learning_rate > 0 ? s.learning_rate : 1e-3);
+  float lr = static_cast<float>(s.learning_rate > 0 ? s.learning_rate : 2e-3);
   if (ImGui::SliderFloat("learning rate", &lr, 1e-6f, 3e-3f, "%.2e", ImGuiSliderFlags_Logarithmic)) {
     actions.learning_rate = lr;
   }

@@ -87,32 +87,21 @@ TEST(Trainer, TinyModelOverfitsAFewGeneratedFaces) {
   EXPECT_EQ(s.rejected_steps, 0);
 }
 
-TEST(Trainer, TinyDoubleOutputModelOverfitsAndRoundTrips) {
-  // The -d head (16 px out from an 8 px encoder) learns the faces at full size, and its
-  // checkpoint restores bit for bit.
-  Faces faces;
-  auto trainer = run_to_end(overfit("tiny-d", 150), faces);
-  const TrainerStats s = trainer->stats();
-  EXPECT_EQ(s.step, 150);
-  EXPECT_LT(s.l1, 0.08);
-  TempDir dir;
-  TrainerOptions o = overfit("tiny-d", 3);
-  o.model_dir = dir.path();
-  expect_bit_exact_round_trip(o, faces);
-}
-
-TEST(Trainer, TinyLiaeModelOverfitsAndRoundTrips) {
-  // One decoder drawing both identities from the inters learns both face sets, and its
-  // checkpoint (inter_ab, inters, one decoder) restores bit for bit.
-  Faces faces;
-  auto trainer = run_to_end(overfit("tiny-liae", 150), faces);
-  const TrainerStats s = trainer->stats();
-  EXPECT_EQ(s.step, 150);
-  EXPECT_LT(s.l1, 0.08);
-  TempDir dir;
-  TrainerOptions o = overfit("tiny-liae", 3);
-  o.model_dir = dir.path();
-  expect_bit_exact_round_trip(o, faces);
+TEST(Trainer, TinyDoubleOutputAndLiaeModelsOverfitAndRoundTrip) {
+  // The -d head (16 px out from an 8 px encoder) and the LIAE layout (one decoder drawing both
+  // identities from the inters) learn the faces, and their checkpoints restore bit for bit.
+  for (const char* preset : {"tiny-d", "tiny-liae"}) {
+    SCOPED_TRACE(preset);
+    Faces faces;
+    auto trainer = run_to_end(overfit(preset, 150), faces);
+    const TrainerStats s = trainer->stats();
+    EXPECT_EQ(s.step, 150);
+    EXPECT_LT(s.l1, 0.08);
+    TempDir dir;
+    TrainerOptions o = overfit(preset, 3);
+    o.model_dir = dir.path();
+    expect_bit_exact_round_trip(o, faces);
+  }
 }
 
 TEST(Trainer, WithoutALearningRateTheRunStartsFromThePresets) {
