@@ -291,7 +291,8 @@ void StudioApp::draw_ui() {
   if (ws != nullptr) {
     const workspace::TrainingStatus training = ws->training();
     const TrainingActions t =
-        draw_training_panel(training, ws->history(), preview_texture_, 10000, ws->project_settings().train.loss_weights);
+        draw_training_panel(training, ws->history(), preview_texture_, 10000, ws->project_settings().train.loss_weights,
+                            ws->starting_learning_rate());
     if (t.start) {
       if (auto s = ws->start_training(); !s) status(format("training did not start: {}", s.error().message));
     }

@@ -123,7 +123,8 @@ ViewportActions draw_viewport(const ViewportInput& in, ViewState& view) {
 
 TrainingActions draw_training_panel(const workspace::TrainingStatus& t,
                                     const std::vector<workspace::TrainingPoint>& history, const UiTexture& preview,
-                                    std::int64_t step_target, const model::LossWeights& weights) {
+                                    std::int64_t step_target, const model::LossWeights& weights,
+                                    double starting_learning_rate) {
   TrainingActions actions;
   const train::TrainerStats& s = t.stats;
   ImGui::Begin("Training");
@@ -160,7 +161,7 @@ TrainingActions draw_training_panel(const workspace::TrainingStatus& t,
     ImGui::Text("ETA to step %lld: %s", static_cast<long long>(step_target),
                 clock_text((step_target - s.step) / t.steps_per_second).c_str());
   }
-  float lr = static_cast<float>(s.learning_rate > 0 ? s.learning_rate : 2e-3);
+  float lr = static_cast<float>(s.learning_rate > 0 ? s.learning_rate : starting_learning_rate);
   if (ImGui::SliderFloat("learning rate", &lr, 1e-6f, 3e-3f, "%.2e", ImGuiSliderFlags_Logarithmic)) {
     actions.learning_rate = lr;
   }

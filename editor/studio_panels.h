@@ -50,10 +50,11 @@ struct TrainingActions {
   std::optional<bool> gan, warp;
 };
 // `weights`: the loss weights in use (the project's), edited in place by the sliders.
+// `starting_learning_rate`: what the learning-rate slider shows until a run reports its rate.
 TrainingActions draw_training_panel(const workspace::TrainingStatus& status,
                                     const std::vector<workspace::TrainingPoint>& history,
                                     const UiTexture& preview, std::int64_t step_target,
-                                    const model::LossWeights& weights);
+                                    const model::LossWeights& weights, double starting_learning_rate);
 
 // Every compositing option as a slider or combo (from the one table), reset per option and all.
 std::optional<CompositeOptions> draw_blend_panel(const CompositeOptions& current);

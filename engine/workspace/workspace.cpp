@@ -12,6 +12,7 @@
 #include "engine/core/log.h"
 #include "engine/core/worker.h"
 #include "engine/face/face_set.h"
+#include "engine/model/faceswap_model.h"
 #include "engine/model/runtime.h"
 #include "engine/model/weight_snapshot.h"
 #include "engine/swap/model_swapper.h"
@@ -334,6 +335,12 @@ void Workspace::set_learning_rate(double value) {
     settings_dirty_ = true;
     if (training_) training_->trainer->send(train::SetLearningRate{value});
   }
+}
+
+double Workspace::starting_learning_rate() const {
+  if (settings_.train.learning_rate > 0) return settings_.train.learning_rate;
+  const auto preset = model::find_preset(settings_.train.preset);
+  return preset ? preset->learning_rate : 0;
 }
 
 void Workspace::set_loss_weights(const model::LossWeights& weights) {

@@ -133,6 +133,9 @@ class Workspace {
   void stop_training();      // saves and ends the run; training().stopping until it has
   Status finish_training();  // stop_training() and wait for the save; the run's error, if any
   void set_learning_rate(double value);
+  // The rate a run of the project's settings starts from: train.learning_rate, or when that is 0
+  // its preset's (what the studio's slider shows before a run reports one).
+  double starting_learning_rate() const;
   void set_loss_weights(const model::LossWeights& weights);
   void set_gan(bool on);
   void set_warp(bool on);

@@ -205,5 +205,24 @@ TEST(WorkspaceE2e, MissingSourcesAndSetsAreMessagesNotCrashes) {
   EXPECT_NE(camera.error().message.find("no camera 7"), std::string::npos) << camera.error().message;
 }
 
+TEST(WorkspaceE2e, StartingLearningRateIsTheProjectsOrItsPresets) {
+  // What the studio's slider shows before a run: the preset's rate until the project sets one.
+  TempDir dir;
+  ProjectSettings settings;
+  settings.train.preset = "lite-liae";
+  ASSERT_TRUE(Project::create(dir.path() / "p", settings));
+  auto ws = Workspace::open(dir.path() / "p");
+  ASSERT_TRUE(ws) << ws.error().message;
+  EXPECT_DOUBLE_EQ((*ws)->starting_learning_rate(), 1e-3);
+  (*ws)->set_learning_rate(5e-4);
+  EXPECT_DOUBLE_EQ((*ws)->starting_learning_rate(), 5e-4);
+
+  settings.train.preset = "lite";
+  ASSERT_TRUE(Project::create(dir.path() / "q", settings));
+  auto lite = Workspace::open(dir.path() / "q");
+  ASSERT_TRUE(lite) << lite.error().message;
+  EXPECT_DOUBLE_EQ((*lite)->starting_learning_rate(), 2e-3);
+}
+
 }  // namespace
 }  // namespace mirage::workspace
