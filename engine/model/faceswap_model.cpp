@@ -26,6 +26,19 @@ std::vector<ModelPreset> all_presets() {
   };
 }
 
+// features [N, C, s, s] -> flatten -> dense1 -> dense2 -> [N, C, s, s] in the features' memory
+// format. Flattens in NCHW order whatever the memory format, so weights do not depend on it.
+torch::Tensor dense_bottleneck(const torch::Tensor& features, torch::nn::LinearImpl& dense1,
+                               torch::nn::LinearImpl& dense2, int channels, int side) {
+  const std::int64_t n = features.size(0);
+  torch::Tensor x = dense2.forward(dense1.forward(features.contiguous().reshape({n, -1})));
+  x = x.reshape({n, channels, side, side});
+  if (features.is_contiguous(torch::MemoryFormat::ChannelsLast) && !features.is_contiguous()) {
+    x = x.contiguous(torch::MemoryFormat::ChannelsLast);
+  }
+  return x;
+}
+
 }  // namespace
 
 Result<ModelPreset> find_preset(std::string_view name) {
@@ -74,14 +87,7 @@ InterImpl::InterImpl(int channels, int side, int width, int out_channels) : chan
 }
 
 torch::Tensor InterImpl::forward(const torch::Tensor& features) {
-  const std::int64_t n = features.size(0);
-  // Flatten in NCHW order whatever the memory format, so weights do not depend on it.
-  torch::Tensor x = dense2_->forward(dense1_->forward(features.contiguous().reshape({n, -1})));
-  x = x.reshape({n, channels_, side_, side_});
-  if (features.is_contiguous(torch::MemoryFormat::ChannelsLast) && !features.is_contiguous()) {
-    x = x.contiguous(torch::MemoryFormat::ChannelsLast);
-  }
-  return upscale_->forward(x);
+  return upscale_->forward(dense_bottleneck(features, *dense1_, *dense2_, channels_, side_));
 }
 
 FaceSwapModelImpl::FaceSwapModelImpl(ModelPreset preset) : preset_(std::move(preset)) {
@@ -124,14 +130,8 @@ torch::Tensor FaceSwapModelImpl::encode(const torch::Tensor& faces) {
   const int k = preset_.input_downscale;
   const torch::Tensor features = encoder_->forward(k > 1 ? torch::avg_pool2d(faces, k, k) : faces);
   if (preset_.liae) return features;
-  const std::int64_t n = features.size(0);
-  // Flatten in NCHW order whatever the memory format, so weights do not depend on it.
-  torch::Tensor x = dense2_->forward(dense1_->forward(features.contiguous().reshape({n, -1})));
-  x = x.reshape({n, preset_.encoder_filters.back(), bottleneck_side_, bottleneck_side_});
-  if (faces.is_contiguous(torch::MemoryFormat::ChannelsLast) && !faces.is_contiguous()) {
-    x = x.contiguous(torch::MemoryFormat::ChannelsLast);
-  }
-  return upscale_->forward(x);
+  return upscale_->forward(
+      dense_bottleneck(features, *dense1_, *dense2_, preset_.encoder_filters.back(), bottleneck_side_));
 }
 
 torch::Tensor FaceSwapModelImpl::decode(const torch::Tensor& latent, int identity) {
