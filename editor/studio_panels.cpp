@@ -162,7 +162,7 @@ TrainingActions draw_training_panel(const workspace::TrainingStatus& t,
                 clock_text((step_target - s.step) / t.steps_per_second).c_str());
   }
   float lr = static_cast<float>(s.learning_rate > 0 ? s.learning_rate : starting_learning_rate);
-  if (ImGui::SliderFloat("learning rate", &lr, 1e-6f, 3e-3f, "%.2e", ImGuiSliderFlags_Logarithmic)) {
+  if (ImGui::SliderFloat("learning rate", &lr, 1e-6f, 1e-2f, "%.2e", ImGuiSliderFlags_Logarithmic)) {
     actions.learning_rate = lr;
   }
   bool gan = s.gan, warp = s.warp;

@@ -58,9 +58,10 @@ struct ModelPreset {
   int input_downscale = 1;           // the encoder sees resolution / this (area average)
   bool double_output = false;        // the decoders end in the 2x depth-to-space head ("-d")
   // The learning rate a run starts from unless told otherwise (engine/train's cosine schedule).
-  // lite: 2e-3, measured on the 2-core CPU against 1e-3 at equal steps (two seeds: +1.0-1.1 dB
-  // held-out, more faces found, more detail) and 1e-3 against 3e-4 before it; lite-d and lite-liae:
-  // 1e-3 (docs/results/swap_quality.md); the large presets keep 3e-4.
+  // lite: 3e-3, measured on the 2-core CPU against 2e-3 in equal minutes (two seeds: +0.5-0.6 dB
+  // held-out, a little more detail, lower NME), 2e-3 against 1e-3 at equal steps (+1.0-1.1 dB)
+  // and 1e-3 against 3e-4 before it; lite-d and lite-liae: 1e-3 (docs/results/swap_quality.md);
+  // the large presets keep 3e-4.
   double learning_rate = 3e-4;
   // LIAE layout (see above): one decoder, identity-specific inter layers. encode() then returns the
   // encoder's convolutional features; decode() runs the inters and the one decoder.

@@ -221,7 +221,7 @@ TEST(WorkspaceE2e, StartingLearningRateIsTheProjectsOrItsPresets) {
   ASSERT_TRUE(Project::create(dir.path() / "q", settings));
   auto lite = Workspace::open(dir.path() / "q");
   ASSERT_TRUE(lite) << lite.error().message;
-  EXPECT_DOUBLE_EQ((*lite)->starting_learning_rate(), 2e-3);
+  EXPECT_DOUBLE_EQ((*lite)->starting_learning_rate(), 3e-3);
 }
 
 }  // namespace

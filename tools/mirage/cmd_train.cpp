@@ -168,7 +168,7 @@ int run_train(const Args& args) {
   options.add("--b", "", "face set of identity B (default <project>/faces/b)");
   options.add("--minutes", "0", "stop after this many minutes (0: no limit)");
   options.add("--steps", "0", "stop after this step (0: no limit)");
-  options.add("--lr", "0", "learning rate (cosine schedule over --minutes/--steps); 0: the preset's (2e-3 for lite, 1e-3 for lite-d and lite-liae, 3e-4 for original and hd)");
+  options.add("--lr", "0", "learning rate (cosine schedule over --minutes/--steps); 0: the preset's (3e-3 for lite, 1e-3 for lite-d and lite-liae, 3e-4 for original and hd)");
   options.add("--save-every", "500", "steps between checkpoints");
   options.add("--keep", "3", "checkpoints kept in <project>/model");
   options.add("--preview-every", "200", "steps between previews (<project>/model/preview.png)");
