@@ -1,5 +1,6 @@
 #include "editor/studio_panels.h"
 
+#include "editor/log_slider.h"
 #include "editor/panels.h"
 #include "engine/core/format.h"
 
@@ -161,9 +162,15 @@ TrainingActions draw_training_panel(const workspace::TrainingStatus& t,
     ImGui::Text("ETA to step %lld: %s", static_cast<long long>(step_target),
                 clock_text((step_target - s.step) / t.steps_per_second).c_str());
   }
-  float lr = static_cast<float>(s.learning_rate > 0 ? s.learning_rate : starting_learning_rate);
-  if (ImGui::SliderFloat("learning rate", &lr, 1e-6f, 1e-2f, "%.2e", ImGuiSliderFlags_Logarithmic)) {
-    actions.learning_rate = lr;
+  // Over log10 of the rate (editor/log_slider.h says why not ImGuiSliderFlags_Logarithmic); the
+  // rate itself is the text shown.
+  const double lr = s.learning_rate > 0 ? s.learning_rate : starting_learning_rate;
+  float at = log_slider_position(lr, kLearningRates);
+  char shown[32];
+  std::snprintf(shown, sizeof shown, "%.2e", lr);
+  if (ImGui::SliderFloat("learning rate", &at, kLearningRates.low_exponent(), kLearningRates.high_exponent(), shown,
+                         ImGuiSliderFlags_NoInput | ImGuiSliderFlags_NoRoundToFormat)) {
+    actions.learning_rate = log_slider_value(at, kLearningRates);
   }
   bool gan = s.gan, warp = s.warp;
   if (ImGui::Checkbox("GAN", &gan)) actions.gan = gan;
