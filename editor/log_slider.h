@@ -4,8 +4,10 @@
 // studio's learning-rate slider sat at its left end whatever the rate, and a drag jumped to a bound.
 //
 //   float at = log_slider_position(lr, kLearningRates);
+//   char shown[32];
+//   std::snprintf(shown, sizeof shown, "%.2e", lr);   // the rate is the text; no '%' left in it
 //   if (ImGui::SliderFloat("learning rate", &at, kLearningRates.low_exponent(), kLearningRates.high_exponent(),
-//                          text_of(lr), ImGuiSliderFlags_NoInput)) lr = log_slider_value(at, kLearningRates);
+//                          shown, ImGuiSliderFlags_NoInput)) lr = log_slider_value(at, kLearningRates);
 #pragma once
 
 #include <algorithm>
@@ -14,7 +16,7 @@
 namespace mirage::studio {
 
 struct LogRange {
-  double low = 1e-6, high = 1e-2;  // both > 0, low < high
+  double low, high;  // both > 0, low < high
   float low_exponent() const { return static_cast<float>(std::log10(low)); }
   float high_exponent() const { return static_cast<float>(std::log10(high)); }
 };
