@@ -42,6 +42,7 @@ Error legacy_payload_error(std::string_view source) {
 std::string encode_checkpoint(const CheckpointHeader& header, std::string_view payload) {
   const Json json{{"preset", header.preset}, {"resolution", header.resolution},
                   {"step", header.step},     {"seed", header.seed},
+                  {"crop", Json{{"fraction", header.crop.fraction}, {"shift_y", header.crop.shift_y}}},
                   {"config", header.config}};
   const std::string text = json.dump();
   char checksum[17];
@@ -103,8 +104,18 @@ Result<Checkpoint> decode_checkpoint(std::string bytes, std::string_view source)
   reader.read("step", checkpoint.header.step, 0, std::int64_t{1} << 50);
   std::int64_t seed = 0;
   reader.read("seed", seed, 0, std::numeric_limits<std::int64_t>::max());
+  checkpoint.header.crop = kLegacyCrop;  // written by every save since 2026-12-07
+  if (find_field(*json, "crop") != nullptr) {
+    reader.require("crop.fraction");
+    reader.require("crop.shift_y");
+    reader.read("crop.fraction", checkpoint.header.crop.fraction, 0.0, 1.0);
+    reader.read("crop.shift_y", checkpoint.header.crop.shift_y, -0.5, 0.5);
+  }
   if (!reader.ok()) {
     return fail(ErrorCode::kCorrupt, "{}", reader.status().error().message);
+  }
+  if (auto valid = validate(checkpoint.header.crop); !valid) {
+    return fail(ErrorCode::kCorrupt, "{}: {}", source, valid.error().message);
   }
   checkpoint.header.seed = static_cast<std::uint64_t>(seed);
   if (const Json* config = find_field(*json, "config"); config != nullptr) {

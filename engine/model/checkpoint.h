@@ -8,7 +8,9 @@
 // File layout (format version 2):
 //   line 1: "MIRAGE-CHECKPOINT <version> <header bytes> <payload bytes> <FNV-1a 64 of both, hex>\n"
 //   then the header as JSON: {"preset": "lite", "resolution": 64, "step": 1200, "seed": 1,
-//                              "config": {...}}  and then the payload: a tensor archive of
+//                              "crop": {"fraction": 0.68, "shift_y": 0.055}, "config": {...}}
+//   ("crop": engine/model/model_crop.h; a header without it is a model of before 2026-12-07,
+//   read as kLegacyCrop) and then the payload: a tensor archive of
 //   Mirage's own (engine/model/tensor_archive.h) with "model.*", "discriminator<i>.*",
 //   "optimizer.*", "discriminator_optimizer.*" and "rng".
 // Format 1 (Mirage 0.1) held a LibTorch archive instead, whose reader (TorchScript's pickler)
@@ -29,6 +31,7 @@
 
 #include "engine/core/config.h"
 #include "engine/core/error.h"
+#include "engine/model/model_crop.h"
 
 namespace mirage::model {
 
@@ -42,6 +45,7 @@ struct CheckpointHeader {
   int resolution = 0;
   std::int64_t step = 0;
   std::uint64_t seed = 0;
+  ModelCrop crop = kFaceCrop;    // where the model looks; decoding a header without it: kLegacyCrop
   Json config = Json::object();  // the training options the run used
 };
 

@@ -48,6 +48,16 @@ Result<ModelPreset> find_preset(std::string_view name) {
   return fail(ErrorCode::kInvalidArgument, "unknown model preset '{}' (lite, lite-d, lite-liae, original or hd)", name);
 }
 
+Result<ModelPreset> preset_of(const CheckpointHeader& header, std::string_view source) {
+  auto preset = find_preset(header.preset);
+  if (!preset || preset->resolution != header.resolution) {
+    return fail(ErrorCode::kCorrupt, "{}: unknown model preset '{}' ({} px)", source, printable(header.preset),
+                header.resolution);
+  }
+  preset->crop = header.crop;
+  return preset;
+}
+
 std::vector<std::string> preset_names() { return {"lite", "lite-d", "lite-liae", "original", "hd"}; }
 
 DecoderImpl::DecoderImpl(int in_channels, const std::vector<int>& filters, bool double_output) {

@@ -42,6 +42,8 @@
 
 #include "engine/core/error.h"
 #include "engine/model/blocks.h"
+#include "engine/model/checkpoint.h"
+#include "engine/model/model_crop.h"
 #include "engine/model/tensor_archive.h"
 
 namespace mirage::model {
@@ -66,10 +68,18 @@ struct ModelPreset {
   // LIAE layout (see above): one decoder, identity-specific inter layers. encode() then returns the
   // encoder's convolutional features; decode() runs the inters and the one decoder.
   bool liae = false;
+  // Where the model looks in an aligned face (engine/model/model_crop.h): not part of the
+  // architecture, so a checkpoint's header sets it (preset_of) and every preset starts new
+  // models at kFaceCrop.
+  ModelCrop crop = kFaceCrop;
 };
 
 // Errors: kInvalidArgument naming the known presets.
 Result<ModelPreset> find_preset(std::string_view name);
+// The preset a checkpoint was trained as: find_preset(header.preset) with the header's crop.
+// Errors: kCorrupt "<source>: unknown model preset '<name>' (<R> px)" for an unknown name or a
+// resolution that is not the preset's.
+Result<ModelPreset> preset_of(const CheckpointHeader& header, std::string_view source);
 // "lite", "lite-d", "lite-liae", "original", "hd" (the user-facing ones; "tiny", "tiny-d" and
 // "tiny-liae" are accepted by find_preset for tests).
 std::vector<std::string> preset_names();
@@ -116,6 +126,8 @@ class FaceSwapModelImpl : public torch::nn::Module {
   torch::Tensor decode(const torch::Tensor& latent, int identity);
 
   const ModelPreset& preset() const { return preset_; }
+  // A resumed run takes its checkpoint's crop (the weights do not depend on it).
+  void set_crop(const ModelCrop& crop) { preset_.crop = crop; }
   // Every trainable tensor of the generator (encoder + decoders).
   std::vector<torch::Tensor> generator_parameters() { return parameters(); }
 

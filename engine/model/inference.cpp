@@ -24,15 +24,6 @@ struct InferenceModel::State {
   std::string weights_sha256;             // of `model`, computed on first request
 };
 
-ModelCrop model_crop() { return ModelCrop{}; }
-
-std::array<double, 6> model_to_aligned(int resolution, int aligned_size) {
-  const double side = model_crop().fraction * aligned_size;
-  const double scale = side / resolution;
-  const double offset = (aligned_size - side) / 2.0 + 0.5 * scale - 0.5;
-  return {scale, 0.0, offset, 0.0, scale, offset};
-}
-
 WeightSnapshot take_snapshot(FaceSwapModelImpl& model, std::int64_t step) {
   const torch::NoGradGuard no_grad;
   WeightSnapshot snapshot{model.preset(), step, {}};
@@ -49,6 +40,9 @@ Status load_snapshot(FaceSwapModelImpl& model, const WeightSnapshot& snapshot) {
   if (snapshot.preset.name != model.preset().name) {
     return fail(ErrorCode::kInvalidArgument, "weight snapshot is preset '{}', the model '{}'",
                 snapshot.preset.name, model.preset().name);
+  }
+  if (snapshot.preset.crop != model.preset().crop) {
+    return fail(ErrorCode::kInvalidArgument, "weight snapshot was trained on another crop of the face than the model");
   }
   const torch::NoGradGuard no_grad;
   auto parameters = model.named_parameters();
@@ -88,11 +82,8 @@ Result<std::unique_ptr<InferenceModel>> InferenceModel::from_checkpoint(const Ch
   const auto device = select_device(device_name);
   if (!device) return std::unexpected(device.error());
   const std::string where = checkpoint.path.empty() ? std::string("checkpoint") : checkpoint.path.string();
-  const auto preset = find_preset(checkpoint.header.preset);
-  if (!preset || preset->resolution != checkpoint.header.resolution) {
-    return fail(ErrorCode::kCorrupt, "{}: unknown model preset '{}' ({} px)", where, printable(checkpoint.header.preset),
-                checkpoint.header.resolution);
-  }
+  const auto preset = preset_of(checkpoint.header, where);
+  if (!preset) return std::unexpected(preset.error());
   auto state = std::make_unique<State>();
   state->preset = *preset;
   state->device = *device;
@@ -132,6 +123,7 @@ Result<std::unique_ptr<InferenceModel>> InferenceModel::from_snapshot(const Weig
 int InferenceModel::resolution() const { return state_->preset.resolution; }
 std::string InferenceModel::preset() const { return state_->preset.name; }
 int InferenceModel::identities() const { return state_->preset.identities; }
+ModelCrop InferenceModel::crop() const { return state_->preset.crop; }
 std::int64_t InferenceModel::step() const {
   const std::lock_guard lock(state_->mutex);
   return state_->step;
@@ -198,6 +190,10 @@ Status InferenceModel::update(const WeightSnapshot& snapshot) {
   if (snapshot.preset.name != state_->preset.name) {
     return fail(ErrorCode::kInvalidArgument, "weight snapshot is preset '{}', the model '{}'",
                 snapshot.preset.name, state_->preset.name);
+  }
+  // The crop is fixed for a model's lifetime: swappers cache the matrices made from it.
+  if (snapshot.preset.crop != state_->preset.crop) {
+    return fail(ErrorCode::kInvalidArgument, "weight snapshot was trained on another crop of the face than the model");
   }
   try {
     auto model = std::make_shared<FaceSwapModel>(snapshot.preset);

@@ -3,19 +3,16 @@
 //
 //   auto model = InferenceModel::load(project / "model");    // newest good checkpoint
 //   if (!model) { print(model.error().to_string()); return 1; }
-//   const ModelCrop crop = model_crop();                      // where the model looks (below)
+//   const ModelCrop crop = (*model)->crop();                 // where the model looks (below)
 //   // cut each face's model crop out of the 256 px aligned face, resize to resolution(), RGB [0,1]
 //   Result<SwapOutput> out = (*model)->swap(faces, count, /*to=*/1);   // A -> B
 //   ...
 //   (*model)->update(*trainer.latest_snapshot());   // live weights while training continues
 //
-// The model crop: every model sees the centred square of an engine/face aligned crop whose side
-// is model_crop().fraction of the aligned crop's side (0.75: the central 192 px of a 256 px crop
-// with coverage 0.6), resized to resolution() px. In that square the template's face box spans
-// 0.6 / 0.75 = 80 % of the side, forehead above and chin below included (FACESWAP-FACTS section 1
-// uses the central 160 of 256 px of its own, tighter, alignment). Training uses exactly this crop
-// (engine/train). model_to_aligned() gives the 2x3 matrix from model pixels to aligned pixels
-// (pixel centres at integer coordinates, as cv::warpAffine expects), for any aligned size.
+// The model crop (engine/model/model_crop.h): each model sees the square of an engine/face
+// aligned crop that its checkpoint names (crop()), resized to resolution() px; training cut the
+// same square (engine/train). model_to_aligned(resolution(), side, crop()) maps model pixels to
+// aligned pixels for any aligned size.
 //
 // Thread-safety: swap() may run on several threads at once and concurrently with update(); an
 // update() takes effect for the swaps that start after it returns.
@@ -32,17 +29,9 @@
 
 #include "engine/core/error.h"
 #include "engine/model/checkpoint.h"
+#include "engine/model/model_crop.h"
 
 namespace mirage::model {
-
-struct ModelCrop {
-  double fraction = 0.75;  // side of the model's square / side of the aligned crop, centred
-};
-ModelCrop model_crop();
-
-// Row-major 2x3 affine matrix mapping a model pixel (x, y) in [0, resolution) to the pixel of an
-// aligned crop of side aligned_size: x_aligned = m[0] x + m[1] y + m[2], y_aligned = m[3] x + ...
-std::array<double, 6> model_to_aligned(int resolution, int aligned_size);
 
 struct SwapOutput {
   std::vector<float> rgb;   // NHWC RGB in [0, 1]: count * R * R * 3
@@ -74,6 +63,7 @@ class InferenceModel {
   std::string preset() const;
   int identities() const;   // 2: 0 = A, 1 = B
   std::int64_t step() const;  // the training step of the weights in use
+  ModelCrop crop() const;     // the square of the aligned face the model was trained on
   // The checkpoint file the weights were loaded from; empty once a snapshot replaced them.
   std::filesystem::path checkpoint_path() const;
   // SHA-256 over the weights in use (every parameter and buffer: name, shape, fp32 bytes), the
@@ -85,7 +75,7 @@ class InferenceModel {
   // Errors: kInvalidArgument (sizes, identity), kDevice (out of memory), kInternal.
   Result<SwapOutput> swap(std::span<const float> faces, int count, int to) const;
 
-  // Replaces the weights with a trainer's snapshot (same preset, else kInvalidArgument).
+  // Replaces the weights with a trainer's snapshot (same preset and crop, else kInvalidArgument).
   Status update(const WeightSnapshot& snapshot);
 
   struct State;  // implementation detail

@@ -22,7 +22,7 @@ class CopyingSwapper final : public FaceSwapper {
   int identities() const override { return 2; }
   std::string preset() const override { return "test-copy"; }
   cv::Matx23d model_to_aligned(int resolution, int aligned_side) const override {
-    const auto m = model::model_to_aligned(resolution, aligned_side);
+    const auto m = model::model_to_aligned(resolution, aligned_side, model::kFaceCrop);
     return {m[0], m[1], m[2], m[3], m[4], m[5]};
   }
   Result<SwappedFaces> swap(std::span<const float> faces, int count, int) const override {

@@ -20,7 +20,7 @@ class ModelSwapper final : public LiveSwapper {
   std::string weights_sha256() const override { return model_->weights_sha256(); }
   std::filesystem::path checkpoint_path() const override { return model_->checkpoint_path(); }
   cv::Matx23d model_to_aligned(int resolution, int aligned_side) const override {
-    const std::array<double, 6> m = model::model_to_aligned(resolution, aligned_side);
+    const std::array<double, 6> m = model::model_to_aligned(resolution, aligned_side, model_->crop());
     return {m[0], m[1], m[2], m[3], m[4], m[5]};
   }
   Result<SwappedFaces> swap(std::span<const float> faces, int count, int to) const override {

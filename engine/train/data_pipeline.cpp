@@ -175,7 +175,7 @@ void shift_lab(std::span<float> rgb, const std::array<double, 3>& shift) {
 }
 
 void augment_face(const TrainFace& face, const AugmentOptions& options, int resolution,
-                  std::mt19937_64& rng, IdentityBatch& out, int slot) {
+                  const model::ModelCrop& crop, std::mt19937_64& rng, IdentityBatch& out, int slot) {
   std::uniform_real_distribution<double> u(-1.0, 1.0);
   std::uniform_real_distribution<double> p(0.0, 1.0);
   const double s = face.size;
@@ -189,7 +189,7 @@ void augment_face(const TrainFace& face, const AugmentOptions& options, int reso
   if (p(rng) < options.flip) augment = compose(Affine{-1, 0, s - 1, 0, 1, 0}, augment);
   const Affine to_source = invert(augment);  // augmented -> original pixels
 
-  const WarpRegion region = model_region(resolution, face.size);
+  const WarpRegion region = model_region(resolution, face.size, crop);
   const double sigma = options.warp ? options.warp_sigma * region.side / 160.0 : 0.0;
   const WarpField field = random_warp(region, sigma, rng);
 
@@ -225,8 +225,8 @@ void augment_face(const TrainFace& face, const AugmentOptions& options, int reso
 }
 
 TrainBatch make_batch(const FaceBank& a, const FaceBank& b, const AugmentOptions& options,
-                      int count, int resolution, std::uint64_t seed, std::int64_t index,
-                      int first_slot) {
+                      int count, int resolution, const model::ModelCrop& crop, std::uint64_t seed,
+                      std::int64_t index, int first_slot) {
   MIRAGE_CHECK(!a.empty() && !b.empty() && count > 0 && first_slot >= 0);
   TrainBatch batch;
   batch.index = index;
@@ -242,13 +242,14 @@ TrainBatch make_batch(const FaceBank& a, const FaceBank& b, const AugmentOptions
     for (int n = 0; n < count; ++n) {
       const auto slot = static_cast<std::uint64_t>(first_slot + n);
       std::mt19937_64 rng(mix(batch_seed ^ mix((slot << 1) | static_cast<std::uint64_t>(side))));
-      augment_face(bank[pick(rng)], options, resolution, rng, out, n);
+      augment_face(bank[pick(rng)], options, resolution, crop, rng, out, n);
     }
   }
   return batch;
 }
 
-IdentityBatch plain_batch(const FaceBank& faces, int first, int count, int resolution) {
+IdentityBatch plain_batch(const FaceBank& faces, int first, int count, int resolution,
+                          const model::ModelCrop& crop) {
   MIRAGE_CHECK(first >= 0 && count >= 0 && static_cast<std::size_t>(first + count) <= faces.size());
   IdentityBatch out;
   allocate(out, count, resolution);
@@ -256,7 +257,7 @@ IdentityBatch plain_batch(const FaceBank& faces, int first, int count, int resol
   none.warp = false;
   none.rotation_deg = none.scale = none.shift = none.flip = none.lightness = none.colour = 0.0;
   std::mt19937_64 rng(1);
-  for (int n = 0; n < count; ++n) augment_face(faces[static_cast<std::size_t>(first + n)], none, resolution, rng, out, n);
+  for (int n = 0; n < count; ++n) augment_face(faces[static_cast<std::size_t>(first + n)], none, resolution, crop, rng, out, n);
   return out;
 }
 
@@ -275,7 +276,7 @@ BatchPrefetcher::BatchPrefetcher(std::shared_ptr<const FaceBank> a, std::shared_
       for (std::int64_t index = first_index_ + w; !stop.stop_requested(); index += threads) {
         AugmentOptions augment = options_.augment;
         augment.warp = warp_.load();
-        TrainBatch batch = make_batch(*a_, *b_, augment, options_.batch, options_.resolution,
+        TrainBatch batch = make_batch(*a_, *b_, augment, options_.batch, options_.resolution, options_.crop,
                                       options_.seed, index, options_.first_slot);
         if (!queues_[static_cast<std::size_t>(w)]->push(std::move(batch), stop)) return;
       }

@@ -1,8 +1,8 @@
 // Training data: faces in memory, their augmentation, and worker threads that build batches ahead
-// of the trainer. Standard library only (the face-set reader is engine/train/face_set_data.h).
+// of the trainer. Standard library and the model crop only (the face-set reader is engine/train/face_set_data.h).
 //
 //   auto a = std::make_shared<const FaceBank>(synthetic_faces(64, 256, 1));   // or load_face_bank()
-//   PipelineOptions options;   // batch 16, resolution 64, 1 thread, 4 batches ahead per thread
+//   PipelineOptions options;   // batch 16, resolution 64, kFaceCrop, 1 thread, 3 batches ahead
 //   BatchPrefetcher data(a, b, options, /*first_index=*/0);
 //   while (auto batch = data.next(stop)) train_on(*batch);   // batch->index counts 0, 1, 2, ...
 //
@@ -24,6 +24,7 @@
 
 #include "engine/core/command_queue.h"
 #include "engine/core/worker.h"
+#include "engine/model/model_crop.h"
 
 namespace mirage::train {
 
@@ -76,21 +77,24 @@ struct TrainBatch {
 };
 
 // Fills one face of an IdentityBatch at position `slot` (buffers sized for the batch).
+// resolution and crop: the model's (engine/model/model_crop.h).
 void augment_face(const TrainFace& face, const AugmentOptions& options, int resolution,
-                  std::mt19937_64& rng, IdentityBatch& out, int slot);
+                  const model::ModelCrop& crop, std::mt19937_64& rng, IdentityBatch& out, int slot);
 
 // Slots [first_slot, first_slot + count) of batch `index`: random faces of each bank, augmented.
 TrainBatch make_batch(const FaceBank& a, const FaceBank& b, const AugmentOptions& options,
-                      int count, int resolution, std::uint64_t seed, std::int64_t index,
-                      int first_slot = 0);
+                      int count, int resolution, const model::ModelCrop& crop, std::uint64_t seed,
+                      std::int64_t index, int first_slot = 0);
 
 // Unaugmented crops of faces [first, first + count) (for evaluation and previews): warped ==
 // target == the model crop.
-IdentityBatch plain_batch(const FaceBank& faces, int first, int count, int resolution);
+IdentityBatch plain_batch(const FaceBank& faces, int first, int count, int resolution,
+                          const model::ModelCrop& crop);
 
 struct PipelineOptions {
   int batch = 16;         // faces per identity
   int resolution = 64;
+  model::ModelCrop crop = model::kFaceCrop;  // the model's
   AugmentOptions augment;
   std::uint64_t seed = 1;
   int threads = 1;        // worker threads

@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "engine/core/check.h"
-#include "engine/model/inference.h"
+#include "engine/model/model_crop.h"
 
 namespace mirage::train {
 
@@ -47,8 +47,8 @@ Affine umeyama(std::span<const Point2> from, std::span<const Point2> to) {
   return {a, -b, mt.x - (a * mf.x - b * mf.y), b, a, mt.y - (b * mf.x + a * mf.y)};
 }
 
-WarpRegion model_region(int resolution, int aligned_size) {
-  const auto m = model::model_to_aligned(resolution, aligned_size);
+WarpRegion model_region(int resolution, int aligned_size, const model::ModelCrop& crop) {
+  const auto m = model::model_to_aligned(resolution, aligned_size, crop);
   return {m[2], m[5], m[0] * resolution, resolution};
 }
 

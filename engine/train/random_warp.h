@@ -1,7 +1,7 @@
 // random_warp, the "denoising" augmentation of the classic face-swap recipe (FACESWAP-FACTS.md
 // section 2), scaled to any model resolution and crop. Standard library only.
 //
-//   WarpRegion region = model_region(64, 256);       // the model crop of a 256 px aligned face
+//   WarpRegion region = model_region(64, 256, model::kFaceCrop);  // the model crop of a 256 px face
 //   std::mt19937_64 rng(seed);
 //   WarpField field = random_warp(region, 5.0 * region.side / 160.0, rng);
 //   // warped input pixel (x, y) samples the source at (field.map_x[y*R+x], field.map_y[y*R+x]);
@@ -27,6 +27,8 @@
 #include <span>
 #include <vector>
 
+#include "engine/model/model_crop.h"
+
 namespace mirage::train {
 
 struct Point2 {
@@ -50,9 +52,9 @@ struct WarpRegion {
   int resolution = 64;
 };
 
-// The model crop (engine/model/inference.h model_to_aligned) of an aligned face of side
-// aligned_size, at the model's resolution.
-WarpRegion model_region(int resolution, int aligned_size);
+// The model crop `crop` (engine/model/model_crop.h) of an aligned face of side aligned_size, at
+// the model's resolution.
+WarpRegion model_region(int resolution, int aligned_size, const model::ModelCrop& crop);
 
 struct WarpField {
   int resolution = 0;

@@ -215,6 +215,7 @@ void Trainer::State::run(std::stop_token stop) {
   PipelineOptions pipeline;
   pipeline.batch = options.batch;
   pipeline.resolution = preset.resolution;
+  pipeline.crop = preset.crop;
   pipeline.augment = options.augment;
   pipeline.seed = options.seed;
   pipeline.threads = options.data_threads;

@@ -50,6 +50,7 @@ std::string Trainer::State::encode_state() {
   header.resolution = preset.resolution;
   header.step = step;
   header.seed = options.seed;
+  header.crop = preset.crop;
   header.config = Json{{"options", to_json(options)},     {"batches", batches},
                        {"learning_rate", base_lr},         {"weights", model::to_json(weights)},
                        {"gan", gan},                       {"loss_scale", loss_scale}};
@@ -93,6 +94,10 @@ Status Trainer::State::restore(const model::Checkpoint& checkpoint) {
     return fail(ErrorCode::kCorrupt, "{}: damaged checkpoint ({})", where, first_line(exception));
   }
   step = checkpoint.header.step;
+  // A run resumed from a model of before kFaceCrop keeps cutting faces the way it learnt them.
+  preset.crop = checkpoint.header.crop;
+  model->set_crop(preset.crop);
+  compute->set_crop(preset.crop);
   const Json& config = checkpoint.header.config;
   if (const Json* v = find_field(config, "batches"); v != nullptr && v->is_number_integer()) {
     batches = v->get<std::int64_t>();

@@ -32,8 +32,8 @@ void Trainer::State::publish_preview() {
   const torch::NoGradGuard no_grad;
   const int r = preset.resolution;
   const int rows = static_cast<int>(std::min<std::size_t>({4, a->size(), b->size()}));
-  IdentityBatch pa = plain_batch(*a, 0, rows, r);
-  IdentityBatch pb = plain_batch(*b, 0, rows, r);
+  IdentityBatch pa = plain_batch(*a, 0, rows, r, preset.crop);
+  IdentityBatch pb = plain_batch(*b, 0, rows, r, preset.crop);
   const torch::Tensor fa = detail::nhwc(pa.target, rows, r, 3, device, false);
   const torch::Tensor fb = detail::nhwc(pb.target, rows, r, 3, device, false);
   model->eval();
@@ -65,7 +65,7 @@ double Trainer::State::evaluate() {
   const int n = static_cast<int>(eval_a->size());
   for (int first = 0; first < n; first += 32) {
     const int count = std::min(32, n - first);
-    IdentityBatch faces = plain_batch(*eval_a, first, count, r);
+    IdentityBatch faces = plain_batch(*eval_a, first, count, r, preset.crop);
     const torch::Tensor x = detail::nhwc(faces.target, count, r, 3, device, false);
     using torch::indexing::Slice;
     const torch::Tensor y = swap_faces(model, x, 0).index({Slice(), Slice(0, 3)});

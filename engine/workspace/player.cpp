@@ -562,12 +562,9 @@ void Player::State::show(std::stop_token stop) {
     if (version == applied_version) return replace;
     auto snapshot = snapshot_source.latest();
     if (!snapshot) return replace;
-    if (current_model) {
-      if (auto s = current_model->update(*snapshot); !s) {
-        set_error(s.error());
-        return replace;
-      }
-    } else {
+    // No model yet, or the snapshot is of another model than the one shown (a run started
+    // afresh with another preset or crop, engine/model/model_crop.h): the newest weights win.
+    if (!current_model || !current_model->update(*snapshot)) {
       auto made = swap::LiveSwapper::from_snapshot(*snapshot, "cpu");
       if (!made) {
         set_error(made.error());

@@ -15,6 +15,20 @@
 namespace mirage::model {
 namespace {
 
+// A checkpoint file around any header text (what another version of Mirage may have written).
+std::string with_header(const std::string& text) {
+  const std::string payload = "payload";
+  std::uint64_t hash = 1469598103934665603ULL;  // FNV-1a 64 over header then payload
+  for (const char c : text + payload) {
+    hash ^= static_cast<unsigned char>(c);
+    hash *= 1099511628211ULL;
+  }
+  char checksum[17];
+  std::snprintf(checksum, sizeof checksum, "%016llx", static_cast<unsigned long long>(hash));
+  return format("{} {} {} {} {}\n", kCheckpointMagic, kCheckpointVersion, text.size(), payload.size(), checksum) +
+         text + payload;
+}
+
 CheckpointHeader header(std::int64_t step) {
   CheckpointHeader h;
   h.preset = "lite";
@@ -36,6 +50,29 @@ TEST(Checkpoint, EncodeDecodeRoundTripIsExact) {
   EXPECT_EQ(decoded->header.step, 42);
   EXPECT_EQ(decoded->header.seed, 7u);
   EXPECT_EQ(encode_checkpoint(decoded->header, decoded->payload), bytes);
+}
+
+TEST(Checkpoint, TheCropRoundTripsAndOldHeadersReadAsTheLegacyCrop) {
+  CheckpointHeader h = header(5);
+  EXPECT_EQ(h.crop, kFaceCrop);  // new headers
+  h.crop = ModelCrop{0.7, -0.01};
+  auto decoded = decode_checkpoint(encode_checkpoint(h, "p"), "c");
+  ASSERT_TRUE(decoded.has_value()) << decoded.error().message;
+  EXPECT_EQ(decoded->header.crop, h.crop);
+  // A header written before checkpoints had a crop: read as the square every model saw then.
+  const auto old = decode_checkpoint(with_header(R"({"preset":"lite","resolution":64,"step":1})"), "old");
+  ASSERT_TRUE(old.has_value()) << old.error().message;
+  EXPECT_EQ(old->header.crop, kLegacyCrop);
+  // A crop that is incomplete, out of range or off the aligned face: one line, kCorrupt.
+  for (const char* crop : {R"({"fraction":0.7})", R"({"fraction":"big","shift_y":0})", R"({"fraction":2,"shift_y":0})",
+                           R"({"fraction":0.9,"shift_y":0.2})"}) {
+    const auto bad = decode_checkpoint(
+        with_header(format(R"({{"preset":"lite","resolution":64,"step":1,"crop":{}}})", crop)), "bad");
+    ASSERT_FALSE(bad.has_value()) << crop;
+    EXPECT_EQ(bad.error().code, ErrorCode::kCorrupt) << crop;
+    EXPECT_EQ(bad.error().message.find('\n'), std::string::npos);
+    EXPECT_NE(bad.error().message.find("bad"), std::string::npos) << bad.error().message;
+  }
 }
 
 TEST(Checkpoint, ForeignDamagedAndNewerFilesAreRefusedWithOneLine) {

@@ -16,23 +16,73 @@
 namespace mirage::model {
 namespace {
 
-std::string tiny_checkpoint(FaceSwapModel& model, std::int64_t step, const std::string& preset = "tiny") {
+std::string tiny_checkpoint(FaceSwapModel& model, std::int64_t step, const std::string& preset = "tiny",
+                            ModelCrop crop = kFaceCrop) {
   TensorArchiveWriter archive;
   write_module(archive, "model", *model);
   CheckpointHeader header;
   header.preset = preset;
   header.resolution = 16;
   header.step = step;
+  header.crop = crop;
   return encode_checkpoint(header, std::move(archive).finish());
 }
 
-TEST(ModelCrop, MapsTheModelSquareToTheCentreOfTheAlignedCrop) {
-  EXPECT_DOUBLE_EQ(model_crop().fraction, 0.75);
-  const auto m = model_to_aligned(64, 256);
+TEST(ModelCrop, TheLegacyCropIsTheCentreOfTheAlignedCrop) {
+  const auto m = model_to_aligned(64, 256, kLegacyCrop);
   // Pixel edges: model [0, 64) covers aligned [32, 224); centres sit 1.5 px into each cell.
   EXPECT_DOUBLE_EQ(m[0], 3.0);
   EXPECT_DOUBLE_EQ(m[2] - 0.5 * m[0] + 0.5, 32.0);
   EXPECT_DOUBLE_EQ(m[2] + 64 * m[0] - 0.5 * m[0] + 0.5, 224.0);
+  EXPECT_DOUBLE_EQ(m[5], m[2]);
+  EXPECT_EQ(m[1], 0.0);
+  EXPECT_EQ(m[3], 0.0);
+}
+
+TEST(ModelCrop, TheFaceCropIsSmallerAndLower) {
+  const auto m = model_to_aligned(64, 256, kFaceCrop);
+  const double side = 0.68 * 256, left = (256 - side) / 2, top = left + 0.055 * 256;
+  EXPECT_DOUBLE_EQ(m[0], side / 64);
+  EXPECT_DOUBLE_EQ(m[4], side / 64);
+  EXPECT_NEAR(m[2] - 0.5 * m[0] + 0.5, left, 1e-12);
+  EXPECT_NEAR(m[5] - 0.5 * m[0] + 0.5, top, 1e-12);
+  EXPECT_NEAR(m[5] + 64 * m[0] - 0.5 * m[0] + 0.5, top + side, 1e-12);
+  // The same square at any resolution and aligned size.
+  const auto n = model_to_aligned(128, 512, kFaceCrop);
+  EXPECT_NEAR(n[5] - 0.5 * n[0] + 0.5, 2 * top, 1e-9);
+}
+
+TEST(ModelCrop, SquaresOutsideTheAlignedCropAreRefused) {
+  EXPECT_TRUE(validate(kFaceCrop).has_value());
+  EXPECT_TRUE(validate(kLegacyCrop).has_value());
+  EXPECT_TRUE(validate(ModelCrop{1.0, 0.0}).has_value());
+  for (const ModelCrop bad : {ModelCrop{0.2, 0.0}, ModelCrop{1.2, 0.0}, ModelCrop{0.9, 0.1}, ModelCrop{0.68, -0.2},
+                              ModelCrop{std::nan(""), 0.0}}) {
+    const Status status = validate(bad);
+    ASSERT_FALSE(status.has_value()) << bad.fraction << " " << bad.shift_y;
+    EXPECT_EQ(status.error().code, ErrorCode::kInvalidArgument);
+  }
+}
+
+TEST(InferenceModel, UsesTheCropItsCheckpointNames) {
+  TempDir dir;
+  torch::manual_seed(4);
+  auto model = *make_faceswap_model(*find_preset("tiny"));
+  ASSERT_TRUE(commit_checkpoint(dir.path(), 3, tiny_checkpoint(model, 3, "tiny", kLegacyCrop), 3));
+  auto legacy = InferenceModel::load(dir.path(), "cpu");
+  ASSERT_TRUE(legacy.has_value()) << legacy.error().message;
+  EXPECT_EQ((*legacy)->crop(), kLegacyCrop);
+  ASSERT_TRUE(commit_checkpoint(dir.path(), 4, tiny_checkpoint(model, 4), 3));
+  auto current = InferenceModel::load(dir.path(), "cpu");
+  ASSERT_TRUE(current.has_value()) << current.error().message;
+  EXPECT_EQ((*current)->crop(), kFaceCrop);
+  // Live weights of a model that looks elsewhere would be cut wrongly: refused, weights kept.
+  const WeightSnapshot snapshot = take_snapshot(*model, 9);
+  const Status refused = (*legacy)->update(snapshot);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_NE(refused.error().message.find("crop"), std::string::npos);
+  EXPECT_EQ((*legacy)->step(), 3);
+  EXPECT_TRUE((*current)->update(snapshot).has_value());
 }
 
 TEST(InferenceModel, LoadsACheckpointAndSwaps) {

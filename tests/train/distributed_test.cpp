@@ -196,9 +196,9 @@ TEST(DataShards, ShardIsASliceOfTheWholeBatch) {
   AugmentOptions augment;  // the defaults: warp, rotation, flips, colour
   const int r = 32, n = 3;
   for (std::int64_t index : {0, 7}) {
-    const TrainBatch whole = make_batch(a, b, augment, 2 * n, r, 5, index);
+    const TrainBatch whole = make_batch(a, b, augment, 2 * n, r, model::kFaceCrop, 5, index);
     for (int rank = 0; rank < 2; ++rank) {
-      const TrainBatch shard = make_batch(a, b, augment, n, r, 5, index, rank * n);
+      const TrainBatch shard = make_batch(a, b, augment, n, r, model::kFaceCrop, 5, index, rank * n);
       const auto slice = [&](const std::vector<float>& v, int channels) {
         const std::size_t per = static_cast<std::size_t>(r) * r * channels;
         return std::vector<float>(v.begin() + static_cast<std::ptrdiff_t>(rank * n * per),
@@ -212,7 +212,8 @@ TEST(DataShards, ShardIsASliceOfTheWholeBatch) {
     }
   }
   // And the two shards differ (a shard is not the first slots again).
-  EXPECT_NE(make_batch(a, b, augment, n, r, 5, 0, 0).a.warped, make_batch(a, b, augment, n, r, 5, 0, n).a.warped);
+  EXPECT_NE(make_batch(a, b, augment, n, r, model::kFaceCrop, 5, 0, 0).a.warped,
+            make_batch(a, b, augment, n, r, model::kFaceCrop, 5, 0, n).a.warped);
 }
 
 struct Faces {

@@ -64,7 +64,7 @@ TEST(RandomWarp, ControlPointsLandOnTheLatticeAndTheTargetIsTheirSimilarity) {
 }
 
 TEST(RandomWarp, FixedSeedsGiveFixedFields) {
-  const WarpRegion region = model_region(64, 256);
+  const WarpRegion region = model_region(64, 256, model::kFaceCrop);
   std::mt19937_64 a(9), b(9), c(10);
   const WarpField fa = random_warp(region, 3.0, a);
   const WarpField fb = random_warp(region, 3.0, b);
@@ -75,14 +75,39 @@ TEST(RandomWarp, FixedSeedsGiveFixedFields) {
 }
 
 TEST(RandomWarp, ModelRegionIsTheInferenceCrop) {
-  const WarpRegion region = model_region(64, 256);
-  EXPECT_DOUBLE_EQ(region.side, 192.0);
-  EXPECT_DOUBLE_EQ(region.x0, 33.0);  // centre of the first 3-px cell starting at 32
+  const WarpRegion legacy = model_region(64, 256, model::kLegacyCrop);
+  EXPECT_DOUBLE_EQ(legacy.side, 192.0);
+  EXPECT_DOUBLE_EQ(legacy.x0, 33.0);  // centre of the first 3-px cell starting at 32
+  EXPECT_DOUBLE_EQ(legacy.y0, 33.0);
+  const WarpRegion face = model_region(64, 256, model::kFaceCrop);
+  const auto m = model::model_to_aligned(64, 256, model::kFaceCrop);
+  EXPECT_DOUBLE_EQ(face.side, 0.68 * 256);
+  EXPECT_DOUBLE_EQ(face.x0, m[2]);
+  EXPECT_DOUBLE_EQ(face.y0, m[5]);
+  EXPECT_NEAR(face.y0 - face.x0, 0.055 * 256, 1e-9);  // the square sits lower, on the face
+}
+
+TEST(Augment, PlainCropsFollowTheModelsCrop) {
+  // A face whose rows are numbered by their brightness: a crop further down sees brighter rows.
+  FaceBank faces = synthetic_faces(1, 128, 3);
+  TrainFace& face = faces[0];
+  for (int y = 0; y < face.size; ++y) {
+    for (int x = 0; x < face.size; ++x) {
+      for (int c = 0; c < 3; ++c) face.rgb[(static_cast<std::size_t>(y) * face.size + x) * 3 + c] = static_cast<std::uint8_t>(2 * y);
+    }
+  }
+  const IdentityBatch legacy = plain_batch(faces, 0, 1, 16, model::kLegacyCrop);
+  const IdentityBatch lower = plain_batch(faces, 0, 1, 16, model::kFaceCrop);
+  // Row 0's centre: aligned y = m[5] of each crop, value 2y / 255.
+  const auto expect_row0 = [](const model::ModelCrop& crop) { return 2.0 * model::model_to_aligned(16, 128, crop)[5] / 255.0; };
+  EXPECT_NEAR(legacy.target[0], expect_row0(model::kLegacyCrop), 1.0 / 255);
+  EXPECT_NEAR(lower.target[0], expect_row0(model::kFaceCrop), 1.0 / 255);
+  EXPECT_GT(lower.target[0], legacy.target[0] + 10.0 / 255);
 }
 
 TEST(Augment, WithoutAugmentationWarpedEqualsTarget) {
   const FaceBank faces = synthetic_faces(2, 64, 0);
-  const IdentityBatch plain = plain_batch(faces, 0, 2, 16);
+  const IdentityBatch plain = plain_batch(faces, 0, 2, 16, model::kFaceCrop);
   EXPECT_EQ(plain.warped, plain.target);
   float hull = 0;
   for (const float v : plain.hull) hull += v;
@@ -93,8 +118,8 @@ TEST(Augment, WarpMovesPixelsButKeepsTheTargetAligned) {
   const FaceBank faces = synthetic_faces(1, 128, 1);
   AugmentOptions warp_only;
   warp_only.rotation_deg = warp_only.scale = warp_only.shift = warp_only.flip = warp_only.lightness = warp_only.colour = 0.0;
-  const TrainBatch batch = make_batch(faces, faces, warp_only, 1, 32, 5, 0);
-  const IdentityBatch plain = plain_batch(faces, 0, 1, 32);
+  const TrainBatch batch = make_batch(faces, faces, warp_only, 1, 32, model::kFaceCrop, 5, 0);
+  const IdentityBatch plain = plain_batch(faces, 0, 1, 32, model::kFaceCrop);
   double warped_diff = 0, target_diff = 0;
   for (std::size_t k = 0; k < plain.target.size(); ++k) {
     warped_diff += std::abs(batch.a.warped[k] - plain.target[k]);
@@ -144,8 +169,8 @@ TEST(ColourAugment, InputAndTargetChangeAlike) {
   AugmentOptions colour_only;
   colour_only.warp = false;
   colour_only.rotation_deg = colour_only.scale = colour_only.shift = colour_only.flip = 0.0;
-  const TrainBatch batch = make_batch(faces, faces, colour_only, 1, 16, 9, 0);
-  const IdentityBatch plain = plain_batch(faces, 0, 1, 16);
+  const TrainBatch batch = make_batch(faces, faces, colour_only, 1, 16, model::kFaceCrop, 9, 0);
+  const IdentityBatch plain = plain_batch(faces, 0, 1, 16, model::kFaceCrop);
   EXPECT_EQ(batch.a.warped, batch.a.target);
   double change = 0;
   for (std::size_t k = 0; k < plain.target.size(); ++k) change += std::abs(batch.a.target[k] - plain.target[k]);

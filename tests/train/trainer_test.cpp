@@ -159,6 +159,43 @@ TEST(Trainer, ResumeContinuesExactlyWhereTrainingStopped) {
   EXPECT_TRUE(a->payload == b->payload);
 }
 
+// A model trained before checkpoints named their crop keeps being trained, saved and published
+// with the crop it learnt (model::kLegacyCrop); the batches really are cut there.
+TEST(Trainer, ResumingAModelOfTheLegacyCropKeepsItsCrop) {
+  Faces faces;
+  TempDir legacy, current;
+  TrainerOptions o = tiny(2);
+  o.model_dir = legacy.path();
+  run_to_end(o, faces);
+  const auto file = legacy.path() / model::checkpoint_file_name(2);
+  auto saved = model::load_checkpoint(file);
+  ASSERT_TRUE(saved.has_value());
+  EXPECT_EQ(saved->header.crop, model::kFaceCrop);
+  ASSERT_TRUE(write_file_atomic(current.path() / model::checkpoint_file_name(2),
+                                model::encode_checkpoint(saved->header, saved->payload)));
+  saved->header.crop = model::kLegacyCrop;
+  ASSERT_TRUE(write_file_atomic(file, model::encode_checkpoint(saved->header, saved->payload)));
+
+  o.max_steps = 4;
+  o.snapshot_every = 1;
+  const auto old = run_to_end(o, faces);
+  ASSERT_NE(old->latest_snapshot(), nullptr);
+  EXPECT_EQ(old->latest_snapshot()->preset.crop, model::kLegacyCrop);
+  const auto resumed = model::load_checkpoint(legacy.path());
+  ASSERT_TRUE(resumed.has_value());
+  EXPECT_EQ(resumed->header.step, 4);
+  EXPECT_EQ(resumed->header.crop, model::kLegacyCrop);
+
+  o.model_dir = current.path();
+  const auto now = run_to_end(o, faces);
+  EXPECT_EQ(now->latest_snapshot()->preset.crop, model::kFaceCrop);
+  const auto other = model::load_checkpoint(current.path());
+  ASSERT_TRUE(other.has_value());
+  EXPECT_EQ(other->header.step, 4);
+  EXPECT_EQ(other->header.crop, model::kFaceCrop);
+  EXPECT_FALSE(other->payload == resumed->payload);  // the same steps on other pixels
+}
+
 TEST(Trainer, OtherPresetAndForeignCheckpointsAreRefused) {
   Faces faces;
   TempDir dir;

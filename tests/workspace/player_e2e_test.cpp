@@ -7,6 +7,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -14,12 +15,16 @@
 #include <thread>
 
 #include "engine/core/config.h"
+#include "engine/core/file_io.h"
 #include "engine/face/detect.h"
 #include "engine/face/extract.h"
 #include "engine/face/landmarks.h"
 #include "engine/face/tracking.h"
 #include "engine/media/frame_source.h"
 #include "engine/media/provenance.h"
+#include "engine/model/checkpoint.h"
+#include "engine/model/faceswap_model.h"
+#include "engine/model/weight_snapshot.h"
 #include "engine/swap/face_routing.h"
 #include "engine/swap/model_swapper.h"
 #include "engine/workspace/workspace.h"
@@ -170,6 +175,48 @@ TEST_F(PlayerE2e, ASettingChangeShowsOnTheNextFrameAsTheCpuCompositorMakesIt) {
   const double share = static_cast<double>(cv::countNonZero(differs)) / static_cast<double>(differs.total());
   EXPECT_GT(share, 0.005) << "the face region is tinted";
   EXPECT_LT(share, 0.5) << "the rest of the frame is not";
+}
+
+// A model of the legacy crop is shown (a project trained before checkpoints named their crop);
+// then the trainer publishes weights of another crop (a run started afresh): they cannot update
+// the shown model in place, so the player builds a model from them and shows it, no error.
+TEST_F(PlayerE2e, WeightsOfAnotherCropReplaceTheShownModel) {
+  auto saved = model::load_checkpoint(project_ / "model");
+  ASSERT_TRUE(saved) << saved.error().message;
+  ASSERT_EQ(saved->header.crop, model::kFaceCrop);
+  model::CheckpointHeader legacy_header = saved->header;
+  legacy_header.crop = model::kLegacyCrop;
+  const fs::path legacy_file = dir_.path() / "legacy.mirage";
+  ASSERT_TRUE(write_file_atomic(legacy_file, model::encode_checkpoint(legacy_header, saved->payload)));
+  auto legacy = swap::LiveSwapper::load(legacy_file, "cpu");
+  ASSERT_TRUE(legacy) << legacy.error().message;
+  const std::int64_t legacy_step = (*legacy)->step();
+  const auto legacy_matrix = (*legacy)->model_to_aligned(64, 256);
+
+  auto preset = model::preset_of(saved->header, "test");
+  ASSERT_TRUE(preset);
+  auto fresh = model::make_faceswap_model(*preset);
+  ASSERT_TRUE(fresh);
+  auto snapshot = std::make_shared<const model::WeightSnapshot>(model::take_snapshot(**fresh, legacy_step + 100));
+  ASSERT_EQ(snapshot->preset.crop, model::kFaceCrop);
+
+  PlayerSettings settings;
+  settings.label = false;
+  settings.mode = PlayMode::kEveryFrame;
+  auto player = Player::open({.source = clip_, .settings = settings});
+  ASSERT_TRUE(player) << player.error().message;
+  (*player)->set_model(std::shared_ptr<swap::LiveSwapper>(std::move(*legacy)));
+  ASSERT_TRUE(wait_for([&] { return (*player)->stats().model_step == legacy_step; }, 60s));
+  std::atomic<std::uint64_t> version{0};
+  (*player)->set_snapshots({.version = [&] { return version.load(); }, .latest = [&] { return snapshot; }});
+  version = 1;
+  ASSERT_TRUE(wait_for([&] { return (*player)->stats().model_version == 1; }, 60s));
+  EXPECT_EQ((*player)->stats().model_step, legacy_step + 100);
+  EXPECT_EQ((*player)->stats().error, "");
+  // The new model cuts faces where its weights learnt them, not where the old one did.
+  auto current = swap::LiveSwapper::from_snapshot(*snapshot, "cpu");
+  ASSERT_TRUE(current);
+  EXPECT_NE((*current)->model_to_aligned(64, 256)(1, 2), legacy_matrix(1, 2));
 }
 
 TEST_F(PlayerE2e, AVideoDeliveredAsACameraIsShownAsItArrivesAndRecordedAsShown) {
