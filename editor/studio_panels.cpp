@@ -192,6 +192,7 @@ TrainingActions draw_training_panel(const workspace::TrainingStatus& t,
     slider("eyes", w.eyes, 30);
     slider("mouth", w.mouth, 30);
     slider("edge", w.edge, 2);
+    slider("background", w.background, 1);
     slider("adversarial (GAN)", w.adversarial, 1);
     if (ImGui::SmallButton("defaults")) {
       w = model::LossWeights{};

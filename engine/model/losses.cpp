@@ -2,16 +2,18 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
+#include <cmath>
+
 namespace mirage::model {
 namespace {
 
-torch::Tensor gaussian_window(const torch::Tensor& like, int channels) {
-  constexpr int kSize = 7;
-  constexpr double kSigma = 1.5;
-  auto x = torch::arange(kSize, torch::TensorOptions().dtype(torch::kFloat)) - (kSize - 1) / 2.0;
-  auto g = torch::exp(-(x * x) / (2 * kSigma * kSigma));
+torch::Tensor gaussian_window(const torch::Tensor& like, int channels, int size = 7,
+                              double sigma = 1.5) {
+  auto x = torch::arange(size, torch::TensorOptions().dtype(torch::kFloat)) - (size - 1) / 2.0;
+  auto g = torch::exp(-(x * x) / (2 * sigma * sigma));
   g = g / g.sum();
-  auto w = torch::outer(g, g).reshape({1, 1, kSize, kSize}).repeat({channels, 1, 1, 1});
+  auto w = torch::outer(g, g).reshape({1, 1, size, size}).repeat({channels, 1, 1, 1});
   return w.to(like.device(), like.scalar_type());
 }
 
@@ -32,9 +34,22 @@ torch::Tensor gradient_y(const torch::Tensor& x) {
          x.index({Slice(), Slice(), Slice(torch::indexing::None, -1)});
 }
 
-}  // namespace
+// The per-pixel weight of the reconstruction terms: 1 on the face, `background` away from it.
+// The hull is softened as DeepFaceLab's masked training does (Gaussian of sigma R/32, values
+// >= 0.5 become 1), so the face's edge and the skin just outside it still count fully.
+torch::Tensor face_weight(const torch::Tensor& hull, double background) {
+  const double sigma = std::max(1.0, static_cast<double>(hull.size(-1)) / 32.0);
+  const int radius = static_cast<int>(std::ceil(3 * sigma));
+  const torch::Tensor window = gaussian_window(hull, 1, 2 * radius + 1, sigma);
+  const torch::Tensor soft =
+      torch::nn::functional::conv2d(hull, window,
+                                    torch::nn::functional::Conv2dFuncOptions().padding(radius))
+          .clamp(0, 0.5) * 2;
+  return background + (1 - background) * soft;
+}
 
-torch::Tensor dssim(const torch::Tensor& a_in, const torch::Tensor& b_in) {
+// SSIM per pixel and channel over the valid 7x7 windows: [N, C, R - 6, R - 6].
+torch::Tensor dssim_map(const torch::Tensor& a_in, const torch::Tensor& b_in) {
   // SSIM's variance terms cancel badly in bf16; compute them in float.
   const torch::Tensor a = a_in.to(torch::kFloat);
   const torch::Tensor b = b_in.to(torch::kFloat);
@@ -48,7 +63,13 @@ torch::Tensor dssim(const torch::Tensor& a_in, const torch::Tensor& b_in) {
   const auto cov = blur(a * b, w) - mu_a * mu_b;
   const auto ssim = ((2 * mu_a * mu_b + kC1) * (2 * cov + kC2)) /
                     ((mu_a * mu_a + mu_b * mu_b + kC1) * (var_a + var_b + kC2));
-  return ((1 - ssim) / 2).mean();
+  return (1 - ssim) / 2;
+}
+
+}  // namespace
+
+torch::Tensor dssim(const torch::Tensor& a, const torch::Tensor& b) {
+  return dssim_map(a, b).mean();
 }
 
 LossTerms reconstruction_loss(const torch::Tensor& output, const LossTargets& t,
@@ -56,7 +77,10 @@ LossTerms reconstruction_loss(const torch::Tensor& output, const LossTargets& t,
   using torch::indexing::Slice;
   const torch::Tensor rgb = output.index({Slice(), Slice(0, 3)}).to(torch::kFloat);
   const torch::Tensor mask = output.index({Slice(), Slice(3, 4)}).to(torch::kFloat);
-  const torch::Tensor priority = 1 + weights.eyes * t.eyes + weights.mouth * t.mouth;
+  const bool masked = weights.background < 1;
+  const torch::Tensor face = masked ? face_weight(t.hull, weights.background) : torch::Tensor();
+  torch::Tensor priority = 1 + weights.eyes * t.eyes + weights.mouth * t.mouth;
+  if (masked) priority = priority * face;
   LossTerms terms;
   const torch::Tensor l1 = ((rgb - t.target).abs() * priority).mean();
   // Image gradients, weighted by the priority of the pixel each difference ends on.
@@ -71,7 +95,13 @@ LossTerms reconstruction_loss(const torch::Tensor& output, const LossTargets& t,
   torch::Tensor total = weights.l1 * l1 + weights.mask * mask_loss + weights.edge * edge;
   torch::Tensor ssim_term;
   if (weights.ssim > 0) {
-    ssim_term = dssim(rgb, t.target);
+    if (masked) {
+      // The valid windows' map is 3 px smaller on each side than the square (7x7 window).
+      const torch::Tensor inner = face.index({Slice(), Slice(), Slice(3, -3), Slice(3, -3)});
+      ssim_term = (dssim_map(rgb, t.target) * inner).mean();
+    } else {
+      ssim_term = dssim(rgb, t.target);
+    }
     total = total + weights.ssim * ssim_term;
   } else {
     ssim_term = torch::zeros({}, rgb.options());

@@ -334,6 +334,51 @@ TEST(Losses, EyePriorityWeightsErrorsInsideTheEyes) {
   EXPECT_NEAR(inside / outside, 1.0 + w.eyes, 1e-4);
 }
 
+TEST(Losses, BackgroundWeightCountsErrorsAwayFromTheFaceLess) {
+  // A 32 px square whose hull is its central 16 px; one wrong pixel inside it, one far outside.
+  const torch::Tensor target = torch::full({1, 3, 32, 32}, 0.5);
+  torch::Tensor hull = torch::zeros({1, 1, 32, 32});
+  hull.index_put_({0, 0, torch::indexing::Slice(8, 24), torch::indexing::Slice(8, 24)}, 1.0);
+  const LossTargets t{target, hull, torch::zeros({1, 1, 32, 32}), torch::zeros({1, 1, 32, 32})};
+  torch::Tensor inside = target.clone();
+  inside.index_put_({0, 0, 16, 16}, 1.0);
+  torch::Tensor outside = target.clone();
+  outside.index_put_({0, 0, 1, 30}, 1.0);
+  const auto loss = [&](const torch::Tensor& rgb, double background) {
+    LossWeights w;
+    w.background = background;
+    return reconstruction_loss(torch::cat({rgb, hull}, 1), t, w);
+  };
+  // 1 (the default) is the unmasked loss: both errors count alike.
+  EXPECT_NEAR(loss(outside, 1).l1.item<float>(), loss(inside, 1).l1.item<float>(), 1e-7f);
+  // Inside the face nothing changes; far outside the error counts `background` of it, in the
+  // L1, edge and DSSIM terms alike.
+  for (const double background : {0.0, 0.25}) {
+    const LossTerms in = loss(inside, background);
+    const LossTerms out = loss(outside, background);
+    EXPECT_NEAR(in.l1.item<float>(), loss(inside, 1).l1.item<float>(), 1e-7f) << background;
+    EXPECT_NEAR(in.ssim.item<float>(), loss(inside, 1).ssim.item<float>(), 1e-6f) << background;
+    EXPECT_NEAR(out.l1.item<float>(), background * loss(outside, 1).l1.item<float>(), 1e-7f) << background;
+    EXPECT_NEAR(out.edge.item<float>(), background * loss(outside, 1).edge.item<float>(), 1e-6f) << background;
+    EXPECT_LT(out.ssim.item<float>(), loss(outside, 1).ssim.item<float>() * (background + 0.05)) << background;
+  }
+  // The face's edge counts fully: the hull is softened outward, not eroded.
+  torch::Tensor edge = target.clone();
+  edge.index_put_({0, 0, 8, 16}, 1.0);
+  EXPECT_NEAR(loss(edge, 0).l1.item<float>(), loss(edge, 1).l1.item<float>(), 1e-7f);
+}
+
+TEST(Losses, ConfigReadsTheBackgroundWeightAndRefusesOneOutOfRange) {
+  LossWeights w;
+  ASSERT_TRUE(read_loss_weights(Json{{"background", 0.25}}, "test", w));
+  EXPECT_DOUBLE_EQ(w.background, 0.25);
+  EXPECT_DOUBLE_EQ(to_json(w)["background"].get<double>(), 0.25);
+  const Status refused = read_loss_weights(Json{{"background", 1.5}}, "test", w);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("background"), std::string::npos) << refused.error().message;
+  EXPECT_DOUBLE_EQ(w.background, 0.25) << "a refused value leaves the weights as they were";
+}
+
 TEST(Losses, PsnrOfAKnownError) {
   const torch::Tensor a = torch::zeros({1, 3, 4, 4});
   EXPECT_NEAR(psnr(a, a + 0.1).item<float>(), 20.0f, 1e-3f);
