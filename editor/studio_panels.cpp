@@ -188,6 +188,7 @@ TrainingActions draw_training_panel(const workspace::TrainingStatus& t,
     };
     slider("L1", w.l1, 10);
     slider("DSSIM", w.ssim, 10);
+    slider("DSSIM at 2x scale", w.ssim_coarse, 10);
     slider("mask", w.mask, 10);
     slider("eyes", w.eyes, 30);
     slider("mouth", w.mouth, 30);

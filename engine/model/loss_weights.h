@@ -14,6 +14,7 @@ namespace mirage::model {
 struct LossWeights {
   double l1 = 1.0;           // mean |rgb - target|, each pixel weighted by the eye/mouth priority
   double ssim = 1.0;         // DSSIM = (1 - SSIM) / 2 over 7x7 Gaussian windows
+  double ssim_coarse = 0.0;  // DSSIM of the 2x2-averaged pair: structure at twice the scale
   double mask = 0.5;         // mean (mask - landmark hull)^2
   double eyes = 3.0;         // extra L1/edge weight inside the eye mask (0: none)
   double mouth = 2.0;        // extra L1/edge weight inside the mouth mask

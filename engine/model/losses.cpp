@@ -40,11 +40,13 @@ torch::Tensor gradient_y(const torch::Tensor& x) {
 torch::Tensor face_weight(const torch::Tensor& hull, double background) {
   const double sigma = std::max(1.0, static_cast<double>(hull.size(-1)) / 32.0);
   const int radius = static_cast<int>(std::ceil(3 * sigma));
-  const torch::Tensor window = gaussian_window(hull, 1, 2 * radius + 1, sigma);
-  const torch::Tensor soft =
-      torch::nn::functional::conv2d(hull, window,
-                                    torch::nn::functional::Conv2dFuncOptions().padding(radius))
-          .clamp(0, 0.5) * 2;
+  const torch::Tensor h = hull.to(torch::kFloat);
+  const torch::Tensor window = gaussian_window(h, 1, 2 * radius + 1, sigma);
+  // Edge padding, so a hull that reaches the square's edge (a low chin) keeps its weight there.
+  namespace F = torch::nn::functional;
+  const torch::Tensor padded =
+      F::pad(h, F::PadFuncOptions({radius, radius, radius, radius}).mode(torch::kReplicate));
+  const torch::Tensor soft = F::conv2d(padded, window).clamp(0, 0.5) * 2;
   return background + (1 - background) * soft;
 }
 
@@ -64,6 +66,16 @@ torch::Tensor dssim_map(const torch::Tensor& a_in, const torch::Tensor& b_in) {
   const auto ssim = ((2 * mu_a * mu_b + kC1) * (2 * cov + kC2)) /
                     ((mu_a * mu_a + mu_b * mu_b + kC1) * (var_a + var_b + kC2));
   return (1 - ssim) / 2;
+}
+
+// Mean DSSIM, each valid window's value weighted by `weight` at its centre when one is given.
+torch::Tensor weighted_dssim(const torch::Tensor& a, const torch::Tensor& b,
+                             const torch::Tensor& weight) {
+  using torch::indexing::Slice;
+  if (!weight.defined()) return dssim_map(a, b).mean();
+  // The valid windows' map is 3 px smaller on each side than the square (7x7 window).
+  const torch::Tensor centres = weight.index({Slice(), Slice(), Slice(3, -3), Slice(3, -3)});
+  return (dssim_map(a, b) * centres).mean();
 }
 
 }  // namespace
@@ -93,18 +105,15 @@ LossTerms reconstruction_loss(const torch::Tensor& output, const LossTargets& t,
           .mean();
   const torch::Tensor mask_loss = (mask - t.hull).square().mean();
   torch::Tensor total = weights.l1 * l1 + weights.mask * mask_loss + weights.edge * edge;
-  torch::Tensor ssim_term;
+  torch::Tensor ssim_term = torch::zeros({}, rgb.options());
   if (weights.ssim > 0) {
-    if (masked) {
-      // The valid windows' map is 3 px smaller on each side than the square (7x7 window).
-      const torch::Tensor inner = face.index({Slice(), Slice(), Slice(3, -3), Slice(3, -3)});
-      ssim_term = (dssim_map(rgb, t.target) * inner).mean();
-    } else {
-      ssim_term = dssim(rgb, t.target);
-    }
+    ssim_term = weighted_dssim(rgb, t.target, face);
     total = total + weights.ssim * ssim_term;
-  } else {
-    ssim_term = torch::zeros({}, rgb.options());
+  }
+  if (weights.ssim_coarse > 0) {
+    const auto half = [](const torch::Tensor& x) { return torch::avg_pool2d(x, 2); };
+    total = total + weights.ssim_coarse * weighted_dssim(half(rgb), half(t.target),
+                                                         masked ? half(face) : face);
   }
   terms.total = total;
   terms.l1 = l1.detach();

@@ -368,6 +368,29 @@ TEST(Losses, BackgroundWeightCountsErrorsAwayFromTheFaceLess) {
   EXPECT_NEAR(loss(edge, 0).l1.item<float>(), loss(edge, 1).l1.item<float>(), 1e-7f);
 }
 
+TEST(Losses, CoarseDssimAddsTheDssimOfTheHalvedPair) {
+  torch::manual_seed(3);
+  const torch::Tensor target = torch::rand({2, 3, 32, 32});
+  const torch::Tensor rgb = torch::rand({2, 3, 32, 32});
+  const torch::Tensor hull = torch::ones({2, 1, 32, 32});
+  const LossTargets t{target, hull, torch::zeros({2, 1, 32, 32}), torch::zeros({2, 1, 32, 32})};
+  const torch::Tensor output = torch::cat({rgb, hull}, 1);
+  LossWeights w;
+  const float without = reconstruction_loss(output, t, w).total.item<float>();
+  w.ssim_coarse = 2;
+  const float with = reconstruction_loss(output, t, w).total.item<float>();
+  const float expected = 2 * dssim(torch::avg_pool2d(rgb, 2), torch::avg_pool2d(target, 2)).item<float>();
+  EXPECT_GT(expected, 0.05f);
+  EXPECT_NEAR(with - without, expected, 1e-5f);
+  // Masked, the halved weight applies: a hull of ones changes nothing.
+  w.background = 0;
+  EXPECT_NEAR(reconstruction_loss(output, t, w).total.item<float>(), with, 1e-5f);
+  // Equal images: no DSSIM at either scale.
+  const torch::Tensor same = torch::cat({target, hull}, 1);
+  EXPECT_NEAR(reconstruction_loss(same, t, w).ssim.item<float>(), 0.0f, 1e-6f);
+  EXPECT_NEAR(reconstruction_loss(same, t, w).total.item<float>(), 0.0f, 1e-5f);
+}
+
 TEST(Losses, ConfigReadsTheBackgroundWeightAndRefusesOneOutOfRange) {
   LossWeights w;
   ASSERT_TRUE(read_loss_weights(Json{{"background", 0.25}}, "test", w));

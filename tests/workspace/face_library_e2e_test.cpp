@@ -290,9 +290,9 @@ TEST_F(FaceLibraryE2e, ASetRewrittenByTheCliMeanwhileIsReadAgainNotOverwritten) 
   std::size_t seen = listed;
   for (int i = 0; i < 500 && seen == listed; ++i) {
     std::this_thread::sleep_for(10ms);
-    auto now = library.view_now("b");
-    ASSERT_TRUE(now && *now);
-    seen = (*now)->faces.size();
+    auto latest = library.view_now("b");
+    ASSERT_TRUE(latest && *latest);
+    seen = (*latest)->faces.size();
   }
   EXPECT_EQ(seen, listed - 1) << "then the new one";
   const std::vector<FaceSetSummary> summaries = library.sets_now();
