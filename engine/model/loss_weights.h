@@ -21,8 +21,9 @@ struct LossWeights {
   double edge = 0.1;         // L1 of the image gradients (x and y)
   // Weight of the L1, DSSIM and edge terms outside the face: each pixel counts
   // background + (1 - background) * m, m the landmark hull softened by a Gaussian of R/32 and
-  // doubled (DeepFaceLab's masked training: 0). 1: the whole square counts alike.
-  double background = 1.0;
+  // doubled (DeepFaceLab's masked training: 0). 1: the whole square counts alike. 0.1: the
+  // model's capacity goes to the face (docs/results/swap_quality.md, "masked training").
+  double background = 0.1;
   double adversarial = 0.1;  // LSGAN generator term; used only while the GAN is on
   bool operator==(const LossWeights&) const = default;
 };

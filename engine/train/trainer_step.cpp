@@ -41,9 +41,11 @@ torch::Tensor sample_beta(std::int64_t n, double alpha, const torch::TensorOptio
 // The control vector's layout (doubles, summed over the ranks; only rank 0 writes the settings).
 enum ControlSlot : std::int64_t {
   kStopVotes, kPauseVotes, kSaveVotes, kLearningRate, kGan, kWarp,
-  kL1, kSsim, kMask, kEyes, kMouth, kEdge, kAdversarial,
+  kL1, kSsim, kSsimCoarse, kMask, kEyes, kMouth, kEdge, kBackground, kAdversarial,
   kStepSum, kRankSpeeds  // then one slot per rank: its recent seconds per step
 };
+// Every field of LossWeights travels in the exchange below; a new one fails here until it does.
+static_assert(sizeof(model::LossWeights) == (kAdversarial - kL1 + 1) * sizeof(double));
 
 }  // namespace
 
@@ -82,9 +84,15 @@ void Trainer::State::exchange_control() {
     p[kLearningRate] = scheduled_lr();
     p[kGan] = gan ? 1 : 0;
     p[kWarp] = current.warp ? 1 : 0;
-    const double w[] = {weights.l1, weights.ssim, weights.mask, weights.eyes,
-                        weights.mouth, weights.edge, weights.adversarial};
-    std::copy(std::begin(w), std::end(w), p + kL1);
+    p[kL1] = weights.l1;
+    p[kSsim] = weights.ssim;
+    p[kSsimCoarse] = weights.ssim_coarse;
+    p[kMask] = weights.mask;
+    p[kEyes] = weights.eyes;
+    p[kMouth] = weights.mouth;
+    p[kEdge] = weights.edge;
+    p[kBackground] = weights.background;
+    p[kAdversarial] = weights.adversarial;
   }
   p[kStepSum] = static_cast<double>(step);
   p[kRankSpeeds + group->rank()] = ema_step_s;
@@ -100,7 +108,15 @@ void Trainer::State::exchange_control() {
   c.learning_rate = p[kLearningRate];
   c.gan = p[kGan] > 0;
   c.warp = p[kWarp] > 0;
-  c.weights = {p[kL1], p[kSsim], p[kMask], p[kEyes], p[kMouth], p[kEdge], p[kAdversarial]};
+  c.weights = {.l1 = p[kL1],
+               .ssim = p[kSsim],
+               .ssim_coarse = p[kSsimCoarse],
+               .mask = p[kMask],
+               .eyes = p[kEyes],
+               .mouth = p[kMouth],
+               .edge = p[kEdge],
+               .background = p[kBackground],
+               .adversarial = p[kAdversarial]};
   for (int r = 0; r < world; ++r) {
     const double s = p[kRankSpeeds + r];
     current.rank_steps_per_second[static_cast<std::size_t>(r)] = s > 0 ? 1 / s : 0;
