@@ -1,5 +1,6 @@
 // Step 5, second half: the vertical Gaussian (rounded to 8 bits, as OpenCV's blur of an 8-bit
-// image), then the unsharp mask out += a*m * amount * (out - blur), only where a*m > 0.
+// image), then the unsharp mask out += a*k * amount * (out - blur), k = clamp((m - core) /
+// (1 - core), 0, 1) of the mask m, only where a*k > 0.
 #version 450
 #include "composite_common.glsl"
 
@@ -9,7 +10,8 @@ layout(push_constant) uniform Push { SharpenPushConstants pc; };
 void main() {
   const uvec2 p = gl_GlobalInvocationID.xy;
   if (p.x >= pc.roi_w || p.y >= pc.roi_h) return;
-  const float w = pc.opacity * work[pc.warped + 4u * (p.y * pc.roi_w + p.x) + 3u];
+  const float m = work[pc.warped + 4u * (p.y * pc.roi_w + p.x) + 3u];
+  const float w = pc.opacity * clamp((m - pc.core) / (1.0 - pc.core), 0.0, 1.0);
   if (w <= 0.0) return;
   const int y = int(pc.roi_y + p.y);
   const vec3 blur = column_blur(pc, p.x, y);

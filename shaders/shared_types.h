@@ -159,7 +159,7 @@ struct BlendPushConstants {
 // word `weights`, replicated frame border) of out_image rows [row0, row0 + rows) over columns
 // [roi_x, roi_x + roi_w), into work `rows_buffer` (3 floats per pixel).
 // composite_sharpen.comp: the vertical pass over the region, rounded to 8 bits, then
-// out += a*m * amount * (out - blur), rounded (a*m from the warped mask).
+// out += a*k * amount * (out - blur), rounded (k from the warped mask m and core).
 // composite_detail.comp: the vertical pass over the region, rounded to 8 bits, then
 // high = out - blur into work `detail` (3 floats per pixel, RGB) where a*m > 0.
 struct SharpenPushConstants {
@@ -178,7 +178,7 @@ struct SharpenPushConstants {
   float amount;
   float opacity;
   uint detail;
-  uint padding0;
+  float core;  // sharpen_core: the weight is a * clamp((m - core) / (1 - core), 0, 1)
 };
 
 #ifdef __cplusplus

@@ -37,11 +37,14 @@ constexpr std::array kParams = {
     CompositeParam{"detail-radius", "Detail radius",
                    "the detail's scale (Gaussian sigma of the high-pass), crop px", 0.25, 8, 0.75,
                    &CompositeOptions::detail_radius_px},
-    CompositeParam{"sharpen", "Sharpen", "unsharp-mask amount (0: off)", 0, 5, 1.5,
+    CompositeParam{"sharpen", "Sharpen", "unsharp-mask amount (0: off)", 0, 5, 2,
                    &CompositeOptions::sharpen_amount},
     CompositeParam{"sharpen-radius", "Sharpen radius",
                    "unsharp-mask radius (Gaussian sigma), frame px", 0.01, 50, 2,
                    &CompositeOptions::sharpen_radius_px},
+    CompositeParam{"sharpen-core", "Sharpen core",
+                   "sharpen only where the mask is above this (0: all of the face; 0.5: not the blended edge)",
+                   0, 0.95, 0.5, &CompositeOptions::sharpen_core},
 };
 
 constexpr std::array<std::string_view, 4> kColourNames = {"none", "rct", "mean", "hist"};

@@ -54,11 +54,16 @@ struct CompositeOptions {
   double detail = 0.0;             // share of the frame's high-pass laid over the face
   double detail_radius_px = 0.75;  // its Gaussian sigma, crop pixels
   // Unsharp mask. On by default: a 64 px model face drawn over a 300 px one is soft at the scale of
-  // a few frame pixels; 1.5 at sigma 2 (FS's default gain) raised the eval's detail ratio 1.8-2x and
-  // the faces its detector still finds by 3-4 points, identity within a point
-  // (docs/results/swap_quality.md); 2 showed a halo along the chin.
-  double sharpen_amount = 1.5;     // unsharp-mask gain
+  // a few frame pixels. 1.5 at sigma 2 over the whole mask raised the eval's detail ratio 1.8-2x;
+  // 2 gave more but a halo along the chin, where face and frame meet. Kept off that edge (core
+  // 0.5), 2 gives 0.60 against 1.5's 0.50 on the 20-minute demo model with the chin as clean as at
+  // 1.5 and identity within noise (docs/results/swap_quality.md).
+  double sharpen_amount = 2.0;     // unsharp-mask gain
   double sharpen_radius_px = 2.0;  // Gaussian sigma in frame pixels
+  // Where the unsharp mask acts: its weight is clamp((m - core) / (1 - core), 0, 1) of the mask m,
+  // so 0 sharpens wherever the face shows and 0.5 leaves the blended edge (the seam, the chin's
+  // contour, where face and frame disagree) as it is.
+  double sharpen_core = 0.5;
 
   bool operator==(const CompositeOptions&) const = default;
 };

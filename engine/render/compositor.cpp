@@ -490,7 +490,8 @@ void Compositor::record_layer(VkCommandBuffer commands, const FramePlan& plan, c
         .rows = static_cast<u32>(l.sharpen_rows), .rows_buffer = plan.rows, .weights = plan.sharpen_weights,
         .radius = plan.sharpen_radius, .frame_w = static_cast<u32>(plan.width),
         .frame_h = static_cast<u32>(plan.height), .warped = plan.warped,
-        .amount = static_cast<float>(o.sharpen_amount), .opacity = opacity};
+        .amount = static_cast<float>(o.sharpen_amount), .opacity = opacity,
+        .core = static_cast<float>(o.sharpen_core)};
     dispatch(ShaderId::kCompositeSharpenRows, sharpen, gx, groups(l.sharpen_rows));
     dispatch(ShaderId::kCompositeSharpen, sharpen, gx, gy);
   }

@@ -236,6 +236,18 @@ void sharpen(cv::Mat& image, const cv::Mat& mask, double amount, double radius_p
   }
 }
 
+cv::Mat sharpen_weight(const cv::Mat& mask, double opacity, double core) {
+  MIRAGE_CHECK(mask.type() == CV_32FC1 && core >= 0 && core < 1);
+  cv::Mat weight(mask.size(), CV_32FC1);
+  const auto a = static_cast<float>(opacity), c = static_cast<float>(core);
+  for (int y = 0; y < mask.rows; ++y) {
+    const float* m = mask.ptr<float>(y);
+    float* w = weight.ptr<float>(y);
+    for (int x = 0; x < mask.cols; ++x) w[x] = a * std::clamp((m[x] - c) / (1.0f - c), 0.0f, 1.0f);
+  }
+  return weight;
+}
+
 void add_detail(const cv::Mat& frame, const cv::Rect& region, double sigma_px, double amount, cv::Mat& face) {
   MIRAGE_CHECK(frame.type() == CV_8UC3 && face.type() == CV_32FC3 && face.size() == region.size());
   if (amount <= 0 || !(sigma_px > 0)) return;
@@ -304,8 +316,7 @@ CompositeResult composite(cv::Mat& frame, const FaceLayer& layer, const Composit
     }
   }
   if (options.sharpen_amount > 0 && a > 0) {
-    cv::Mat weight = mask * a;
-    sharpen(out, weight, options.sharpen_amount, options.sharpen_radius_px);
+    sharpen(out, sharpen_weight(mask, a, options.sharpen_core), options.sharpen_amount, options.sharpen_radius_px);
   }
   return result;
 }

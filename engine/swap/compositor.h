@@ -45,8 +45,10 @@
 //     plain face is blended. CPU only: the GPU passes implement kAlpha.
 //  5. sharpen (amount > 0): s = out + amount * (out - G(out)), G a Gaussian of sigma =
 //     sharpen_radius_px (frame pixels, kernel 2*ceil(3 sigma)+1, replicated frame border);
-//     out += a*m * (s - out), rounded to 8 bit. Flat regions and pixels outside the mask keep
-//     their value; opacity 0 leaves the frame exactly as it was.
+//     out += a*k * (s - out), rounded to 8 bit, k = clamp((m - c) / (1 - c), 0, 1) with
+//     c = sharpen_core (in float), so k = m at c = 0 and the blended edge (m <= c) is left as
+//     it is. Flat regions and pixels outside the mask keep their value; opacity 0 leaves the
+//     frame exactly as it was.
 // All functions are pure apart from composite()'s frame, and thread-safe.
 #pragma once
 
@@ -93,6 +95,8 @@ void weighted_mean_std(const cv::Mat& image, const cv::Mat& weights, cv::Scalar&
 // size, in [0, 1]); `image` is changed in place. `image` may be a ROI of a larger frame: the
 // blur then reads the frame's pixels around it, exactly as on the whole frame.
 void sharpen(cv::Mat& image, const cv::Mat& mask, double amount, double radius_px);
+// Step 5's weight a*k of each pixel (see above) from the frame-space mask m (CV_32FC1).
+cv::Mat sharpen_weight(const cv::Mat& mask, double opacity, double core);
 
 // Step 3b on its own: `face` (CV_32FC3, the size of `region`) += amount * (F - G(F)) / 255, F
 // the 8-bit BGR frame over `region`, G a Gaussian of sigma_px (the frame's pixels around the

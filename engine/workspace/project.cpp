@@ -96,6 +96,11 @@ Result<ProjectSettings> settings_from_json(const Json& json, const std::string& 
     }
   }
   read_composite(reader, s.composite);
+  // A project saved before the sharpening core existed renders as it did: sharpened over the
+  // whole mask (its "sharpen" amount was chosen for that).
+  if (find_field(json, "composite.sharpen") != nullptr && find_field(json, "composite.sharpen-core") == nullptr) {
+    s.composite.sharpen_core = 0;
+  }
   std::string mode(to_string(s.player.mode)), to(to_string(s.player.to));
   reader.read_choice("player.mode", mode, {"real-time", "every-frame"});
   reader.read("player.loop", s.player.loop);

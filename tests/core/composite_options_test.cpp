@@ -19,7 +19,7 @@ TEST(CompositeOptions, TheStructsDefaultsAreTheTablesDefaults) {
     EXPECT_TRUE(keys.insert(p.key).second) << "duplicate key " << p.key;
     EXPECT_EQ(find_composite_param(p.key), &p);
   }
-  EXPECT_EQ(keys.size(), 15u) << "every numeric option is in the table";
+  EXPECT_EQ(keys.size(), 16u) << "every numeric option is in the table";
   EXPECT_EQ(find_composite_param("no-such-option"), nullptr);
   EXPECT_TRUE(validate(defaults));
 }

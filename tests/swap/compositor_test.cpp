@@ -229,6 +229,49 @@ TEST(Composite, SharpeningAFlatFaceChangesNothingAndSeamlessRuns) {
   EXPECT_LE(cv::norm(frame, before, cv::NORM_INF), 2.0);
 }
 
+TEST(Sharpen, TheCoreWeightIsTheMaskAtZeroAndLeavesTheBlendedEdge) {
+  cv::Mat mask(1, 5, CV_32FC1);
+  const float m[] = {0.0f, 0.3f, 0.5f, 0.75f, 1.0f};
+  for (int x = 0; x < 5; ++x) mask.at<float>(0, x) = m[x];
+  const cv::Mat plain_weight = sharpen_weight(mask, 0.8, 0.0);
+  const cv::Mat expected = mask * 0.8f;  // the weight before the core existed
+  EXPECT_EQ(cv::norm(plain_weight, expected, cv::NORM_INF), 0.0);
+  const cv::Mat core = sharpen_weight(mask, 1.0, 0.5);
+  EXPECT_EQ(core.at<float>(0, 1), 0.0f);
+  EXPECT_EQ(core.at<float>(0, 2), 0.0f);
+  EXPECT_NEAR(core.at<float>(0, 3), 0.5f, 1e-6);
+  EXPECT_EQ(core.at<float>(0, 4), 1.0f);
+}
+
+TEST(Composite, SharpenCoreLeavesTheFeatheredEdgeUnsharpenedAndTheInsideAsBefore) {
+  // A textured face with a feathered square mask: the core option must leave every pixel where
+  // the mask is <= core exactly as the unsharpened composite, and the fully-masked inside
+  // exactly as the plain sharpened one.
+  cv::Mat frame(200, 200, CV_8UC3);
+  cv::randu(frame, cv::Scalar::all(40), cv::Scalar::all(200));
+  FaceLayer layer = square_layer({14, 14, 100, 100}, {1, 0, 30, 0, 1, 30});
+  cv::randu(layer.face, cv::Scalar::all(0.1), cv::Scalar::all(0.9));
+  CompositeOptions o = plain();
+  o.feather_px = 16;
+  cv::Mat unsharpened = frame.clone();
+  const CompositeResult r = composite(unsharpened, layer, o);
+  o.sharpen_amount = 2;
+  o.sharpen_radius_px = 1.5;
+  o.sharpen_core = 0;
+  cv::Mat everywhere = frame.clone(), cored = frame.clone();
+  composite(everywhere, layer, o);
+  o.sharpen_core = 0.5;
+  composite(cored, layer, o);
+  cv::Mat edge = r.mask <= 0.5f, inside = r.mask >= 0.999f;
+  ASSERT_GT(cv::countNonZero(edge & (r.mask > 0.05f)), 1000) << "the feather must give an edge to test";
+  ASSERT_GT(cv::countNonZero(inside), 1000);
+  EXPECT_EQ(cv::norm(cored(r.region), unsharpened(r.region), cv::NORM_INF, edge), 0.0);
+  EXPECT_GT(cv::norm(everywhere(r.region), unsharpened(r.region), cv::NORM_INF, edge & (r.mask > 0.2f)), 0.0)
+      << "without a core the edge is sharpened";
+  EXPECT_LE(cv::norm(cored(r.region), everywhere(r.region), cv::NORM_INF, inside), 1.0);
+  EXPECT_GT(cv::norm(cored(r.region), unsharpened(r.region), cv::NORM_INF, inside), 10.0);
+}
+
 TEST(Detail, AddsTheFramesHighPassAndNothingOnAFlatFrame) {
   cv::Mat frame(96, 96, CV_8UC3, cv::Scalar(90, 120, 150));
   const cv::Rect region(16, 16, 64, 64);

@@ -197,6 +197,9 @@ std::vector<Case> option_matrix() {
   with("opacity", "opacity 0.5", [](auto& o) { o.opacity = 0.5; });
   with("sharpen", "sharpen 1.5, radius 1", [](auto& o) { o.sharpen_amount = 1.5, o.sharpen_radius_px = 1; });
   with("sharpen", "sharpen 1.5, radius 2.5", [](auto& o) { o.sharpen_amount = 1.5, o.sharpen_radius_px = 2.5; });
+  with("sharpen", "sharpen 2, radius 2, core 0.5", [](auto& o) {
+    o.sharpen_amount = 2, o.sharpen_radius_px = 2, o.sharpen_core = 0.5;
+  });
   with("detail", "detail 1, radius 0.75", [](auto& o) { o.detail = 1, o.detail_radius_px = 0.75; });
   with("detail", "detail 0.6, radius 3, colour none", [](auto& o) {
     o.detail = 0.6, o.detail_radius_px = 3, o.colour = ColourTransfer::kNone;

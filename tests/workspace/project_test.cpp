@@ -70,6 +70,25 @@ TEST(Project, BadFilesAreOneLineNamingTheField) {
   EXPECT_FALSE(Project::open(dir.path() / "empty")) << "a folder that is no project";
 }
 
+TEST(Project, AProjectSavedBeforeTheSharpeningCoreRendersAsItDid) {
+  TempDir dir;
+  const fs::path p = dir.path() / "p";
+  ASSERT_TRUE(Project::create(p, {}));
+  write(p / kProjectFile, "{\"schema\": 1, \"composite\": {\"sharpen\": 1.5, \"feather\": 12}}");
+  auto old = Project::open(p);
+  ASSERT_TRUE(old) << old.error().message;
+  EXPECT_EQ(old->settings().composite.sharpen_amount, 1.5);
+  EXPECT_EQ(old->settings().composite.sharpen_core, 0.0) << "sharpened over the whole mask, as before";
+  write(p / kProjectFile, "{\"schema\": 1, \"composite\": {\"feather\": 12}}");
+  auto hand_written = Project::open(p);
+  ASSERT_TRUE(hand_written) << hand_written.error().message;
+  EXPECT_EQ(hand_written->settings().composite, CompositeOptions{.feather_px = 12});
+  write(p / kProjectFile, "{\"schema\": 1, \"composite\": {\"sharpen\": 2, \"sharpen-core\": 0.25}}");
+  auto current = Project::open(p);
+  ASSERT_TRUE(current) << current.error().message;
+  EXPECT_EQ(current->settings().composite.sharpen_core, 0.25);
+}
+
 TEST(Project, ADemoFolderWithoutProjectJsonOpens) {
   TempDir dir;
   fs::create_directories(dir.path() / "demo" / "faces" / "a");
