@@ -57,7 +57,8 @@ struct CompositeOptions {
   // a few frame pixels. 1.5 at sigma 2 over the whole mask raised the eval's detail ratio 1.8-2x;
   // 2 gave more but a halo along the chin, where face and frame meet. Kept off that edge (core
   // 0.5), 2 gives 0.60 against 1.5's 0.50 on the 20-minute demo model with the chin as clean as at
-  // 1.5 and identity within noise (docs/results/swap_quality.md).
+  // 1.5; identity transfer 1.5-2.3 points lower on three models, about what two conversions of
+  // one model differ by (docs/results/swap_quality.md).
   double sharpen_amount = 2.0;     // unsharp-mask gain
   double sharpen_radius_px = 2.0;  // Gaussian sigma in frame pixels
   // Where the unsharp mask acts: its weight is clamp((m - core) / (1 - core), 0, 1) of the mask m,
