@@ -8,7 +8,7 @@ namespace mirage {
 namespace {
 
 constexpr std::array kParams = {
-    CompositeParam{"erode", "Erode", "erode (> 0) or dilate (< 0) the mask, crop px", -400, 400, 0,
+    CompositeParam{"erode", "Erode", "erode (> 0) or dilate (< 0) the mask, crop px", -400, 400, -8,
                    &CompositeOptions::erode_px},
     CompositeParam{"feather", "Feather", "mask edge blur (Gaussian, sigma = feather / 2), crop px",
                    0, 400, 12, &CompositeOptions::feather_px},
@@ -17,7 +17,7 @@ constexpr std::array kParams = {
                    &CompositeOptions::border_fade},
     CompositeParam{"erode-top", "Erode top", "per-side erosion, crop px", 0, 400, 0,
                    &CompositeOptions::erode_top_px},
-    CompositeParam{"erode-bottom", "Erode bottom", "per-side erosion, crop px", 0, 400, 0,
+    CompositeParam{"erode-bottom", "Erode bottom", "per-side erosion, crop px", 0, 400, 8,
                    &CompositeOptions::erode_bottom_px},
     CompositeParam{"erode-left", "Erode left", "per-side erosion, crop px", 0, 400, 0,
                    &CompositeOptions::erode_left_px},

@@ -41,6 +41,8 @@ CompositeOptions plain_options() {
   o.border_fade = 0;
   o.colour = ColourTransfer::kNone;
   o.sharpen_amount = 0;  // on by default; plain is the blend alone
+  o.erode_px = 0;        // the default grows the mask; plain is the hull as drawn
+  o.erode_bottom_px = 0;
   return o;
 }
 

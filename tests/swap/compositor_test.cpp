@@ -15,6 +15,8 @@ CompositeOptions plain() {
   o.border_fade = 0;
   o.colour = ColourTransfer::kNone;
   o.sharpen_amount = 0;  // on by default; plain is the blend alone
+  o.erode_px = 0;        // the default grows the mask; plain is the hull as drawn
+  o.erode_bottom_px = 0;
   return o;
 }
 
@@ -42,6 +44,18 @@ TEST(Mask, ErodeAndDilateMoveASquaresEdges) {
   EXPECT_EQ(cv::countNonZero(eroded), 40 * 40);
   o.erode_px = -5;
   EXPECT_EQ(support(prepare_mask(layer, o)), cv::Rect(25, 25, 70, 70));
+}
+
+TEST(Mask, TheDefaultGrowsTheMaskOnEverySideButTheChin) {
+  const FaceLayer layer = square_layer({30, 30, 60, 60});
+  CompositeOptions o;  // the defaults, with a hard edge to measure
+  o.feather_px = 0;
+  o.border_fade = 0;
+  const int grow = static_cast<int>(-o.erode_px);
+  ASSERT_GT(grow, 0);
+  ASSERT_EQ(o.erode_bottom_px, grow);
+  // Left, top and right move out by the growth; the bottom edge stays where the hull put it.
+  EXPECT_EQ(support(prepare_mask(layer, o)), cv::Rect(30 - grow, 30 - grow, 60 + 2 * grow, 60 + grow));
 }
 
 TEST(Mask, PerSideErosionMovesOnlyThatSide) {
