@@ -1,5 +1,6 @@
 #include "engine/face/masks.h"
 
+#include <array>
 #include <cmath>
 #include <initializer_list>
 #include <vector>
@@ -27,12 +28,20 @@ float distance(cv::Point2f a, cv::Point2f b) { return static_cast<float>(cv::nor
 
 }  // namespace
 
-std::string_view to_string(MaskKind kind) { return kind == MaskKind::kComponents ? "components" : "extended"; }
+std::string_view to_string(MaskKind kind) {
+  switch (kind) {
+    case MaskKind::kComponents: return "components";
+    case MaskKind::kBrows: return "brows";
+    case MaskKind::kExtended: return "extended";
+  }
+  return "components";
+}
 
 Result<MaskKind> parse_mask_kind(std::string_view text) {
-  if (text == "components") return MaskKind::kComponents;
-  if (text == "extended") return MaskKind::kExtended;
-  return fail(ErrorCode::kInvalidArgument, "unknown mask '{}' (expected components or extended)", text);
+  for (MaskKind kind : {MaskKind::kComponents, MaskKind::kBrows, MaskKind::kExtended}) {
+    if (text == to_string(kind)) return kind;
+  }
+  return fail(ErrorCode::kInvalidArgument, "unknown mask '{}' (expected components, brows or extended)", text);
 }
 
 cv::Mat landmark_mask(const Landmarks& crop_landmarks, int size, MaskKind kind) {
@@ -41,6 +50,13 @@ cv::Mat landmark_mask(const Landmarks& crop_landmarks, int size, MaskKind kind) 
     // "Up" is from the chin to the nose bridge, so a tilted head keeps its forehead.
     const cv::Point2f lift = (points[27] - points[8]) * 0.30f;
     for (int i = 17; i <= 26; ++i) points[i] += lift;
+  } else if (kind == MaskKind::kBrows) {
+    // Below each brow point, the eye's upper lid (its corners stand in at the brow's ends, and a
+    // point a quarter of the way from the eye's outer corner to the jaw's top for the outermost).
+    const std::array<cv::Point2f, 10> below = {
+        (points[36] + (points[36] + points[0]) * 0.5f) * 0.5f, points[36], points[37], points[38], points[39],
+        points[42], points[43], points[44], points[45], (points[45] + (points[45] + points[16]) * 0.5f) * 0.5f};
+    for (int i = 0; i < 10; ++i) points[17 + i] += (crop_landmarks[17 + i] - below[i]) * 0.5f;
   }
   cv::Mat mask = cv::Mat::zeros(size, size, CV_8UC1);
   fill_hull(mask, points, {{0, 8}, {17, 21}, {27, 27}});

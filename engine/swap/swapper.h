@@ -61,7 +61,7 @@ class FaceSwapper {
 
 struct SwapperOptions {
   CompositeOptions composite;
-  face::MaskKind hull = face::MaskKind::kComponents;
+  face::MaskKind hull = face::MaskKind::kBrows;
   bool learned_mask = true;  // multiply the hull by the model's mask
   int composite_px = 256;    // side of the compositing crop (the model square, resized)
 };

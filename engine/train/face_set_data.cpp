@@ -39,7 +39,7 @@ Result<FaceBankSplit> load_face_bank(const std::filesystem::path& folder, int ho
     cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
     face.rgb = to_vector(rgb.reshape(1, 1));
     const face::Landmarks crop = face::map_points(face::invert(record.face_to_frame), record.landmarks);
-    face.hull = to_vector(face::landmark_mask(crop, record.size, face::MaskKind::kComponents));
+    face.hull = to_vector(face::landmark_mask(crop, record.size, face::MaskKind::kBrows));
     face.eyes = to_vector(face::region_mask(crop, record.size, face::FaceRegion::kEyes));
     face.mouth = to_vector(face::region_mask(crop, record.size, face::FaceRegion::kMouth));
     const bool held_out = holdout_every > 1 && (i + 1) % static_cast<std::size_t>(holdout_every) == 0;

@@ -129,6 +129,28 @@ TEST(Masks, ExtendedCoversComponentsAndTheForehead) {
   EXPECT_EQ(extended.at<uchar>(forehead_y, 128), 255);
 }
 
+TEST(Masks, BrowsTakesInTheWholeBrowButNotTheForehead) {
+  const Landmarks crop = template_in_crop({});
+  const cv::Mat components = landmark_mask(crop, 256, MaskKind::kComponents);
+  const cv::Mat brows = landmark_mask(crop, 256, MaskKind::kBrows);
+  const cv::Mat extended = landmark_mask(crop, 256, MaskKind::kExtended);
+  cv::Mat outside;
+  cv::subtract(components, brows, outside);
+  EXPECT_LT(cv::countNonZero(outside), 50);  // brows contains components (up to edge pixels)
+  EXPECT_GT(cv::countNonZero(brows), cv::countNonZero(components));
+  EXPECT_LT(cv::countNonZero(brows), cv::countNonZero(extended));
+  // Above each brow's middle point (19 and 24) by a third of its height over the upper lid (37,
+  // 44): in the brow, so inside "brows", but cut off by "components". Twice that up is forehead.
+  for (const auto& [brow, lid] : {std::pair{19, 37}, std::pair{24, 44}}) {
+    const cv::Point2f up = (crop[brow] - crop[lid]) * (1.0f / 3.0f);
+    const cv::Point in_brow = crop[brow] + up, forehead = crop[brow] + up * 2.0f;
+    EXPECT_EQ(components.at<uchar>(in_brow), 0) << brow;
+    EXPECT_EQ(brows.at<uchar>(in_brow), 255) << brow;
+    EXPECT_EQ(brows.at<uchar>(forehead), 0) << brow;
+    EXPECT_EQ(extended.at<uchar>(forehead), 255) << brow;
+  }
+}
+
 TEST(Masks, EyeAndMouthRegionsSitInsideTheFace) {
   const Landmarks crop = template_in_crop({});
   const cv::Mat eyes = region_mask(crop, 256, FaceRegion::kEyes);
@@ -139,7 +161,9 @@ TEST(Masks, EyeAndMouthRegionsSitInsideTheFace) {
   cv::Mat both;
   cv::bitwise_and(eyes, mouth, both);
   EXPECT_EQ(cv::countNonZero(both), 0);
-  EXPECT_TRUE(parse_mask_kind("extended"));
+  for (MaskKind kind : {MaskKind::kComponents, MaskKind::kBrows, MaskKind::kExtended}) {
+    EXPECT_EQ(parse_mask_kind(to_string(kind)), kind);
+  }
   EXPECT_FALSE(parse_mask_kind("xseg"));
 }
 

@@ -5,6 +5,7 @@
 
 #include "engine/face/align.h"
 #include "engine/face/face_set.h"
+#include "engine/face/masks.h"
 #include "tests/core/temp_dir.h"
 
 namespace mirage::train {
@@ -56,6 +57,11 @@ TEST(FaceSetData, LoadsRgbMasksAndHoldsOutEveryNth) {
   EXPECT_GT(count(face.eyes), 10);
   EXPECT_GT(count(face.mouth), 10);
   EXPECT_LT(count(face.eyes) + count(face.mouth), count(face.hull));
+  // The hull the model learns its mask from takes in the whole brow (face::MaskKind::kBrows).
+  face::AlignOptions align;
+  align.size = 64;
+  const cv::Mat brows = face::landmark_mask(face::template_in_crop(align), 64, face::MaskKind::kBrows);
+  EXPECT_EQ(face.hull, std::vector<std::uint8_t>(brows.datastart, brows.dataend));
   EXPECT_EQ(load_face_bank(folder, 0)->train.size(), 10u);
 }
 

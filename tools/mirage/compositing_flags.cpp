@@ -10,7 +10,8 @@ namespace mirage::cli {
 
 // Every compositing flag comes from the one table of engine/core/composite_options.h.
 void add_compositing_options(Options& opts) {
-  opts.add("--mask", "components", "landmark hull: components or extended (with forehead)");
+  opts.add("--mask", std::string(face::to_string(swap::SwapperOptions{}.hull)),
+           "landmark hull: components, brows (the whole brow) or extended (with forehead)");
   opts.flag("--no-learned-mask", "use the landmark hull alone, not the model's mask");
   for (const CompositeParam& p : composite_params()) {
     opts.add(format("--{}", p.key), format("{}", p.default_value),
