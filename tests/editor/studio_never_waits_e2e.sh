@@ -9,7 +9,8 @@
 set -uo pipefail
 source "$(dirname "$0")/../support/studio_check.sh" "$@"
 
-# A small project: 1 s of the sample, its faces as both sets, no model yet.
+# A small project: 1 s of the sample, its faces as both sets, no model yet; erode starts at 0
+# (not the default) so two presses of E make it 2.
 p=$work/project
 mkdir -p "$p/faces" "$p/shots"
 ffmpeg -v error -i "$clip" -vf trim=start_frame=1:end_frame=25,setpts=PTS-STARTPTS -an -c:v ffv1 "$work/short.mkv" 2>/dev/null
@@ -18,7 +19,7 @@ check "the project's faces are extracted" test -s "$p/faces/a/faceset.json"
 cp -r "$p/faces/a" "$p/faces/b"
 cat >"$p/project.json" <<JSON
 {"schema": 1, "source": "$work/short.mkv", "train": {"batch": 2, "save_every": 0},
- "player": {"mode": "every-frame", "to": "b"}}
+ "player": {"mode": "every-frame", "to": "b"}, "composite": {"erode": 0}}
 JSON
 
 cat >"$work/script.txt" <<'SCRIPT'
