@@ -174,10 +174,34 @@ void shift_lab(std::span<float> rgb, const std::array<double, 3>& shift) {
   }
 }
 
-void augment_face(const TrainFace& face, const AugmentOptions& options, int resolution,
+FaceSampler::FaceSampler(const FaceBank& bank, const AugmentOptions& options)
+    : faces_(bank.size()), flip_(options.flip) {
+  MIRAGE_CHECK(!bank.empty());
+  if (!options.balance_pose) return;
+  std::array<std::vector<Pick>, kPoseBins> bins;
+  auto bin_of = [](double yaw) { return std::clamp(static_cast<int>((yaw + 1.0) / 2.0 * kPoseBins), 0, kPoseBins - 1); };
+  for (std::size_t i = 0; i < bank.size(); ++i) {
+    bins[static_cast<std::size_t>(bin_of(bank[i].yaw))].push_back({i, false});
+    if (options.flip > 0) bins[static_cast<std::size_t>(bin_of(-bank[i].yaw))].push_back({i, true});
+  }
+  for (auto& bin : bins) {
+    if (!bin.empty()) bins_.push_back(std::move(bin));
+  }
+}
+
+FaceSampler::Pick FaceSampler::operator()(std::mt19937_64& rng) const {
+  if (bins_.empty()) {
+    std::uniform_int_distribution<std::size_t> pick(0, faces_ - 1);
+    const std::size_t face = pick(rng);
+    return {face, std::uniform_real_distribution<double>(0.0, 1.0)(rng) < flip_};
+  }
+  const auto& bin = bins_[std::uniform_int_distribution<std::size_t>(0, bins_.size() - 1)(rng)];
+  return bin[std::uniform_int_distribution<std::size_t>(0, bin.size() - 1)(rng)];
+}
+
+void augment_face(const TrainFace& face, const AugmentOptions& options, bool flip, int resolution,
                   const model::ModelCrop& crop, std::mt19937_64& rng, IdentityBatch& out, int slot) {
   std::uniform_real_distribution<double> u(-1.0, 1.0);
-  std::uniform_real_distribution<double> p(0.0, 1.0);
   const double s = face.size;
   // Random affine of the aligned face (original -> augmented), then the flip.
   const double angle = options.rotation_deg * u(rng) * std::numbers::pi / 180.0;
@@ -186,7 +210,7 @@ void augment_face(const TrainFace& face, const AugmentOptions& options, int reso
   const double c = std::cos(angle) * scale, sn = std::sin(angle) * scale;
   const double centre = (s - 1) / 2.0;
   Affine augment{c, sn, (1 - c) * centre - sn * centre + tx, -sn, c, sn * centre + (1 - c) * centre + ty};
-  if (p(rng) < options.flip) augment = compose(Affine{-1, 0, s - 1, 0, 1, 0}, augment);
+  if (flip) augment = compose(Affine{-1, 0, s - 1, 0, 1, 0}, augment);
   const Affine to_source = invert(augment);  // augmented -> original pixels
 
   const WarpRegion region = model_region(resolution, face.size, crop);
@@ -238,11 +262,12 @@ TrainBatch make_batch(const FaceBank& a, const FaceBank& b, const AugmentOptions
   for (int side = 0; side < 2; ++side) {
     const FaceBank& bank = side == 0 ? a : b;
     IdentityBatch& out = side == 0 ? batch.a : batch.b;
-    std::uniform_int_distribution<std::size_t> pick(0, bank.size() - 1);
+    const FaceSampler sample(bank, options);
     for (int n = 0; n < count; ++n) {
       const auto slot = static_cast<std::uint64_t>(first_slot + n);
       std::mt19937_64 rng(mix(batch_seed ^ mix((slot << 1) | static_cast<std::uint64_t>(side))));
-      augment_face(bank[pick(rng)], options, resolution, crop, rng, out, n);
+      const FaceSampler::Pick pick = sample(rng);
+      augment_face(bank[pick.face], options, pick.flip, resolution, crop, rng, out, n);
     }
   }
   return batch;
@@ -257,7 +282,7 @@ IdentityBatch plain_batch(const FaceBank& faces, int first, int count, int resol
   none.warp = false;
   none.rotation_deg = none.scale = none.shift = none.flip = none.lightness = none.colour = 0.0;
   std::mt19937_64 rng(1);
-  for (int n = 0; n < count; ++n) augment_face(faces[static_cast<std::size_t>(first + n)], none, resolution, crop, rng, out, n);
+  for (int n = 0; n < count; ++n) augment_face(faces[static_cast<std::size_t>(first + n)], none, false, resolution, crop, rng, out, n);
   return out;
 }
 

@@ -35,6 +35,8 @@ struct TrainFace {
   std::vector<std::uint8_t> hull;   // size*size, 255 inside the landmark hull; empty: none
   std::vector<std::uint8_t> eyes;   // size*size; empty: none
   std::vector<std::uint8_t> mouth;  // size*size; empty: none
+  // Head turn (engine/train/face_set_data.h's head_turn()): -1 .. 1, 0 frontal; a flip negates it.
+  float yaw = 0.f;
 };
 using FaceBank = std::vector<TrainFace>;
 
@@ -48,7 +50,15 @@ struct AugmentOptions {
   double rotation_deg = 10.0;    // random affine: rotation U(-r, r)
   double scale = 0.05;           // scale U(1 - s, 1 + s)
   double shift = 0.05;           // shift U(-s, s) * aligned size
-  double flip = 0.4;             // horizontal flip probability
+  double flip = 0.4;             // horizontal flip probability (without balance_pose)
+  // Pose-balanced sampling (DeepFaceLab's uniform_yaw, with the mirror image as a pose of its
+  // own): a face and, when flip > 0, its mirror image are the candidates; a batch slot picks one
+  // of the kPoseBins head-turn bins that hold any (evenly), then a candidate in it. One decoder
+  // draws the other person's poses at conversion, and a face set's turns are rarely spread
+  // evenly: in the demo's sets Roxanne looks one way (yaw -0.08 .. 0.74) and Hal the other
+  // (-0.47 .. -0.08), so B's decoder meets Roxanne's turns only as mirrored Hal, and most often at
+  // Hal's commonest turn (docs/results/swap_quality.md).
+  bool balance_pose = true;
   // Colour in CIE L*a*b* (D65), the same change for input and target: each channel, scaled to
   // [0, 1], moves a random share d ~ U(-c, c) of the way towards 1 (d > 0) or towards 0 (d < 0);
   // c = lightness for L*, colour for a* and b* (faceswap's defaults: 30 % and 8 %). 0: off.
@@ -76,10 +86,30 @@ struct TrainBatch {
   IdentityBatch a, b;
 };
 
-// Fills one face of an IdentityBatch at position `slot` (buffers sized for the batch).
-// resolution and crop: the model's (engine/model/model_crop.h).
-void augment_face(const TrainFace& face, const AugmentOptions& options, int resolution,
+// Fills one face of an IdentityBatch at position `slot` (buffers sized for the batch), mirrored
+// when `flip`. resolution and crop: the model's (engine/model/model_crop.h).
+void augment_face(const TrainFace& face, const AugmentOptions& options, bool flip, int resolution,
                   const model::ModelCrop& crop, std::mt19937_64& rng, IdentityBatch& out, int slot);
+
+// Head-turn bins of pose-balanced sampling: kPoseBins equal bins over [-1, 1].
+inline constexpr int kPoseBins = 10;
+
+// Which face of a bank a batch slot takes, and whether mirrored (AugmentOptions: balance_pose,
+// flip). Cheap to build (one pass over the bank).
+class FaceSampler {
+ public:
+  FaceSampler(const FaceBank& bank, const AugmentOptions& options);
+  struct Pick {
+    std::size_t face = 0;
+    bool flip = false;
+  };
+  Pick operator()(std::mt19937_64& rng) const;
+
+ private:
+  std::size_t faces_ = 0;
+  double flip_ = 0;
+  std::vector<std::vector<Pick>> bins_;  // the bins that hold a candidate (balance_pose)
+};
 
 // Slots [first_slot, first_slot + count) of batch `index`: random faces of each bank, augmented.
 TrainBatch make_batch(const FaceBank& a, const FaceBank& b, const AugmentOptions& options,

@@ -1,5 +1,7 @@
 #include "engine/train/face_set_data.h"
 
+#include <algorithm>
+
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -16,6 +18,14 @@ std::vector<std::uint8_t> to_vector(const cv::Mat& mask) {
 }
 
 }  // namespace
+
+float head_turn(const face::Landmarks& landmarks) {
+  const cv::Point2f jaw = landmarks[16] - landmarks[0];
+  const float length2 = jaw.dot(jaw);
+  if (!(length2 > 1e-6f)) return 0.f;
+  const float t = (landmarks[30] - landmarks[0]).dot(jaw) / length2;
+  return std::clamp(2.f * t - 1.f, -1.f, 1.f);
+}
 
 Result<FaceBankSplit> load_face_bank(const std::filesystem::path& folder, int holdout_every) {
   auto set = face::FaceSet::load(folder);
@@ -42,6 +52,7 @@ Result<FaceBankSplit> load_face_bank(const std::filesystem::path& folder, int ho
     face.hull = to_vector(face::landmark_mask(crop, record.size, face::MaskKind::kBrows));
     face.eyes = to_vector(face::region_mask(crop, record.size, face::FaceRegion::kEyes));
     face.mouth = to_vector(face::region_mask(crop, record.size, face::FaceRegion::kMouth));
+    face.yaw = head_turn(crop);
     const bool held_out = holdout_every > 1 && (i + 1) % static_cast<std::size_t>(holdout_every) == 0;
     (held_out ? split.held_out : split.train).push_back(std::move(face));
   }

@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "engine/core/error.h"
+#include "engine/face/landmarks.h"
 #include "engine/train/data_pipeline.h"
 
 namespace mirage::train {
@@ -18,6 +19,12 @@ struct FaceBankSplit {
   FaceBank train;
   FaceBank held_out;
 };
+
+// The head's turn seen in 68 landmarks: where the nose tip (30) projects on the line from one
+// end of the jaw (0) to the other (16), mapped to [-1, 1]: 0 frontal, the sign the side the nose
+// points to in the image (positive: towards point 16). Rotation, scale and shift do not change it;
+// a mirror image negates it.
+float head_turn(const face::Landmarks& landmarks);
 
 // holdout_every: 0 keeps every face for training; N > 1 holds out faces N-1, 2N-1, ...
 // Errors: FaceSet::load's (kNotFound, kCorrupt, kUnsupported, kIo); kCorrupt for an unreadable

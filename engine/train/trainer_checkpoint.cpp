@@ -154,6 +154,7 @@ Json Trainer::State::fingerprint() const {
                           {"scale", options.augment.scale},
                           {"shift", options.augment.shift},
                           {"flip", options.augment.flip},
+                          {"balance_pose", options.augment.balance_pose},
                           {"lightness", options.augment.lightness},
                           {"colour", options.augment.colour}};
   print["save_every"] = options.save_every;  // every rank encodes its last good state then

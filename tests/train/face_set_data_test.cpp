@@ -1,5 +1,7 @@
 #include "engine/train/face_set_data.h"
 
+#include <cmath>
+
 #include <gtest/gtest.h>
 #include <opencv2/imgcodecs.hpp>
 
@@ -63,6 +65,33 @@ TEST(FaceSetData, LoadsRgbMasksAndHoldsOutEveryNth) {
   const cv::Mat brows = face::landmark_mask(face::template_in_crop(align), 64, face::MaskKind::kBrows);
   EXPECT_EQ(face.hull, std::vector<std::uint8_t>(brows.datastart, brows.dataend));
   EXPECT_EQ(load_face_bank(folder, 0)->train.size(), 10u);
+}
+
+TEST(HeadTurn, IsZeroFrontalSignedByTheNoseAndBlindToSimilarities) {
+  const face::Landmarks frontal = face::mean_face();
+  EXPECT_NEAR(head_turn(frontal), 0.0f, 0.05f);
+  face::Landmarks turned = frontal;
+  const cv::Point2f jaw = frontal[16] - frontal[0];
+  turned[30] += 0.2f * jaw;  // the nose tip a fifth of the jaw's width towards point 16
+  EXPECT_NEAR(head_turn(turned), head_turn(frontal) + 0.4f, 1e-4f);
+  // Rotated, scaled and moved: the same turn.
+  const double a = 0.4;
+  const cv::Matx23d similarity(1.7 * std::cos(a), -1.7 * std::sin(a), 30, 1.7 * std::sin(a), 1.7 * std::cos(a), -12);
+  EXPECT_NEAR(head_turn(face::map_points(similarity, turned)), head_turn(turned), 1e-4f);
+  // Mirrored (x -> -x with the points renumbered left for right): the opposite turn.
+  face::Landmarks mirrored = turned;
+  for (cv::Point2f& p : mirrored) p.x = -p.x;
+  std::swap(mirrored[0], mirrored[16]);
+  EXPECT_NEAR(head_turn(mirrored), -head_turn(turned), 1e-4f);
+}
+
+TEST(FaceSetData, EachFaceCarriesItsHeadTurn) {
+  TempDir dir;
+  auto split = load_face_bank(make_set(dir.path() / "a", 2), 0);
+  ASSERT_TRUE(split.has_value()) << split.error().message;
+  face::AlignOptions align;
+  align.size = 64;
+  EXPECT_FLOAT_EQ(split->train[0].yaw, head_turn(face::template_in_crop(align)));
 }
 
 TEST(FaceSetData, BadSetsAreRefusedWithTheReason) {

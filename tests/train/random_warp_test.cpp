@@ -177,6 +177,87 @@ TEST(ColourAugment, InputAndTargetChangeAlike) {
   EXPECT_GT(change / static_cast<double>(plain.target.size()), 0.002);
 }
 
+// Shares of 8000 picks: of faces with index >= `rare_from`, and of mirrored picks.
+std::pair<double, double> pick_shares(const FaceBank& bank, const AugmentOptions& options, std::size_t rare_from) {
+  const FaceSampler sample(bank, options);
+  std::mt19937_64 rng(7);
+  int rare = 0, flipped = 0;
+  constexpr int kPicks = 8000;
+  for (int n = 0; n < kPicks; ++n) {
+    const FaceSampler::Pick p = sample(rng);
+    EXPECT_LT(p.face, bank.size());
+    rare += p.face >= rare_from ? 1 : 0;
+    flipped += p.flip ? 1 : 0;
+  }
+  return {static_cast<double>(rare) / kPicks, static_cast<double>(flipped) / kPicks};
+}
+
+TEST(PoseBalance, DrawsHeadTurnsEvenlyWithTheMirrorImagesAsPoses) {
+  // 90 faces turned one way (0.5) and 10 turned less, the other way (-0.3): with their mirror
+  // images, four bins (0.5, -0.5, -0.3, 0.3), each drawn a quarter of the time.
+  FaceBank bank = synthetic_faces(100, 16, 0);
+  for (std::size_t i = 0; i < bank.size(); ++i) bank[i].yaw = i < 90 ? 0.5f : -0.3f;
+  AugmentOptions options;
+  ASSERT_TRUE(options.balance_pose);  // the default
+  const auto [rare, flipped] = pick_shares(bank, options, 90);
+  EXPECT_NEAR(rare, 0.5, 0.03);
+  EXPECT_NEAR(flipped, 0.5, 0.03);
+
+  options.flip = 0;  // no mirror images: two bins
+  const auto [rare_unflipped, never] = pick_shares(bank, options, 90);
+  EXPECT_NEAR(rare_unflipped, 0.5, 0.03);
+  EXPECT_EQ(never, 0.0);
+
+  options.flip = 0.4;
+  options.balance_pose = false;  // faces evenly, flipped with probability `flip`
+  const auto [rare_plain, flipped_plain] = pick_shares(bank, options, 90);
+  EXPECT_NEAR(rare_plain, 0.1, 0.02);
+  EXPECT_NEAR(flipped_plain, 0.4, 0.03);
+}
+
+TEST(PoseBalance, FacesOfOneTurnAreDrawnEvenly) {
+  FaceBank bank = synthetic_faces(4, 16, 0);  // all frontal (yaw 0): one bin
+  AugmentOptions options;
+  options.flip = 0;
+  const FaceSampler sample(bank, options);
+  std::mt19937_64 rng(3);
+  std::array<int, 4> counts{};
+  for (int n = 0; n < 4000; ++n) ++counts[sample(rng).face];
+  for (const int c : counts) EXPECT_NEAR(c, 1000, 120);
+}
+
+TEST(Augment, AMirroredPickIsTheMirrorImage) {
+  // The same face, plain and mirrored, through augment_face without other augmentation.
+  FaceBank faces = synthetic_faces(1, 64, 2);
+  for (int y = 0; y < 64; ++y) {  // a bright band on the left: the face is not symmetric
+    for (int x = 10; x < 26; ++x) faces[0].rgb[(static_cast<std::size_t>(y) * 64 + x) * 3] = 255;
+  }
+  AugmentOptions none;
+  none.warp = false;
+  none.rotation_deg = none.scale = none.shift = none.lightness = none.colour = 0.0;
+  IdentityBatch out;
+  const int r = 16;
+  for (auto* v : {&out.warped, &out.target}) v->resize(2 * r * r * 3);
+  for (auto* v : {&out.hull, &out.eyes, &out.mouth}) v->resize(2 * r * r);
+  std::mt19937_64 rng(1);
+  augment_face(faces[0], none, false, r, model::kFaceCrop, rng, out, 0);
+  augment_face(faces[0], none, true, r, model::kFaceCrop, rng, out, 1);
+  // The crop is centred on the aligned face: mirrored, pixel (x, y) is pixel (r - 1 - x, y).
+  double diff = 0, mirrored = 0;
+  for (int y = 0; y < r; ++y) {
+    for (int x = 0; x < r; ++x) {
+      for (int c = 0; c < 3; ++c) {
+        const float plain = out.target[(static_cast<std::size_t>(y) * r + x) * 3 + c];
+        const float flip = out.target[(static_cast<std::size_t>(r * r) + static_cast<std::size_t>(y) * r + (r - 1 - x)) * 3 + c];
+        const float same = out.target[(static_cast<std::size_t>(r * r) + static_cast<std::size_t>(y) * r + x) * 3 + c];
+        mirrored += std::abs(plain - flip);
+        diff += std::abs(plain - same);
+      }
+    }
+  }
+  EXPECT_LT(mirrored, 0.05 * diff);
+}
+
 TEST(Pipeline, BatchesDependOnlyOnSeedAndIndex) {
   auto a = std::make_shared<const FaceBank>(synthetic_faces(6, 64, 0));
   auto b = std::make_shared<const FaceBank>(synthetic_faces(6, 64, 1));

@@ -91,6 +91,7 @@ Result<TrainingRun> start_run(const Options& options, const train::TrainerOption
     if (options.has("--batch")) t.batch = flags.batch;
     if (options.has("--gan")) t.gan = true;
     if (options.has("--no-warp")) t.augment.warp = false;
+    if (options.has("--no-balance-pose")) t.augment.balance_pose = false;
     if (options.has("--save-every")) t.save_every = flags.save_every;
     if (options.has("--lr")) t.learning_rate = flags.learning_rate;
     t.device = flags.device;

@@ -12,6 +12,7 @@ void add_trainer_options(Options& options) {
   options.add("--data-threads", "1", "augmentation threads");
   options.flag("--gan", "train with the patch discriminators");
   options.flag("--no-warp", "no random_warp on the inputs");
+  options.flag("--no-balance-pose", "draw faces evenly, not head turns evenly (pose-balanced sampling is the default)");
   options.flag("--channels-last", "store weights and faces NHWC (channels-last)");
 }
 
@@ -31,6 +32,7 @@ Result<train::TrainerOptions> read_trainer_options(const Options& options) {
   t.precision = options.get("--precision");
   t.gan = options.has("--gan");
   t.augment.warp = !options.has("--no-warp");
+  t.augment.balance_pose = !options.has("--no-balance-pose");
   t.channels_last = options.has("--channels-last");
   return t;
 }
