@@ -46,6 +46,7 @@ Json to_json(const TrainerOptions& o) {
               {"beta1", o.beta1},
               {"beta2", o.beta2},
               {"schedule", o.schedule},
+              {"decay_from", o.decay_from},
               {"warmup_steps", o.warmup_steps},
               {"clip_norm", o.clip_norm},
               {"weights", model::to_json(o.weights)},
@@ -72,7 +73,8 @@ double Trainer::State::scheduled_lr() const {
     lr *= static_cast<double>(step + 1) / options.warmup_steps;
   }
   if (options.schedule == "cosine") {
-    lr *= 0.1 + 0.9 * 0.5 * (1 + std::cos(std::numbers::pi * progress()));
+    const double decay = std::clamp((progress() - options.decay_from) / (1.0 - options.decay_from), 0.0, 1.0);
+    lr *= 0.1 + 0.9 * 0.5 * (1 + std::cos(std::numbers::pi * decay));
   }
   return lr;
 }
@@ -274,6 +276,9 @@ Result<std::unique_ptr<Trainer>> Trainer::create(const TrainerOptions& options,
   }
   if (options.schedule != "cosine" && options.schedule != "constant") {
     return fail(ErrorCode::kInvalidArgument, "schedule must be cosine or constant, got '{}'", options.schedule);
+  }
+  if (!(options.decay_from >= 0.0 && options.decay_from < 1.0)) {
+    return fail(ErrorCode::kInvalidArgument, "decay_from must be in [0, 1), got {}", options.decay_from);
   }
   if (options.data_threads < 1 || options.prefetch < 1) {
     return fail(ErrorCode::kInvalidArgument, "data threads and prefetch depth must be at least 1");

@@ -68,6 +68,7 @@ struct TrainerOptions {
   double beta1 = 0.9;
   double beta2 = 0.999;
   std::string schedule = "cosine";   // cosine (warm-up, then down to 10 % at the run's end) | constant
+  double decay_from = 0.0;           // cosine: the base rate held until this share of the run, then the decay
   int warmup_steps = 200;
   double clip_norm = 1.0;            // gradient clipping; 0: off
   model::LossWeights weights;

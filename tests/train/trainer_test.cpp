@@ -257,6 +257,36 @@ double mean_of(const std::vector<double>& v, std::size_t first, std::size_t coun
   return sum / static_cast<double>(count);
 }
 
+TEST(Trainer, TheCosineDecayCanWaitForAShareOfTheRun) {
+  // decay_from 0.5: the base rate for the first half of the run, then the cosine down to 10 %;
+  // decay_from 0 (the default): the cosine over the whole run.
+  Faces faces;
+  for (const double decay_from : {0.0, 0.5}) {
+    SCOPED_TRACE(decay_from);
+    TempDir dir;
+    TrainerOptions o = tiny(20);
+    o.schedule = "cosine";
+    o.decay_from = decay_from;
+    o.model_dir = dir.path();
+    run_to_end(o, faces);
+    const std::vector<double> lr = logged(dir.path(), "learning_rate");
+    ASSERT_EQ(lr.size(), 21u);  // steps 1-20, then the final line of the run
+    for (std::size_t i = 1; i < lr.size(); ++i) EXPECT_LE(lr[i], lr[i - 1] + 1e-12) << "step " << i;
+    if (decay_from > 0) {
+      for (std::size_t i = 0; i < 10; ++i) EXPECT_NEAR(lr[i], 3e-3, 1e-12) << "step " << i;
+      EXPECT_LT(lr[11], 3e-3);
+    } else {
+      EXPECT_LT(lr[4], 0.95 * 3e-3);  // already decaying a quarter of the way in
+    }
+    EXPECT_NEAR(lr.back(), 0.1 * 3e-3, 0.05 * 3e-3);
+  }
+  TrainerOptions bad = tiny(1);
+  bad.decay_from = 1.0;
+  const auto refused = Trainer::create(bad, faces.a, faces.b);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_NE(refused.error().message.find("decay_from"), std::string::npos) << refused.error().message;
+}
+
 TEST(Trainer, GanDiscriminatorLearnsTheMixupShare) {
   // A discriminator that cannot tell real from fake can do no better than answering E[lambda] =
   // 0.5 for every mix: a loss of Var(lambda) = 0.179 per identity for Beta(0.2, 0.2), 0.357 for

@@ -176,6 +176,7 @@ int run_train(const Args& args) {
   options.add("--holdout", "0", "hold every Nth face out of training and report A->A PSNR on them");
   options.add("--eval-every", "500", "steps between held-out PSNR measurements");
   options.add("--warp-until", "0.75", "turn random_warp off after this share of a --minutes/--steps run (0-1)");
+  options.add("--decay-from", "0", "hold the learning rate until this share of the run, then the cosine decay (0-0.99)");
   options.add("--synthetic", "0", "train on N generated faces per identity instead of face sets");
   add_trainer_options(options);
   add_distributed_options(options);
@@ -201,6 +202,8 @@ int run_train(const Args& args) {
   const auto synthetic = options.get_int("--synthetic", 0, 100000);
   const auto warp_until = options.get_double("--warp-until", 0, 1);
   if (!warp_until) return usage_error(options, warp_until.error());
+  const auto decay_from = options.get_double("--decay-from", 0, 0.99);
+  if (!decay_from) return usage_error(options, decay_from.error());
   const auto progress_every = options.get_double("--progress-every", 0, 3600);
   if (!progress_every) return usage_error(options, progress_every.error());
   if (!trainer_options) return usage_error(options, trainer_options.error());
@@ -228,6 +231,7 @@ int run_train(const Args& args) {
     o.preview_every = static_cast<int>(*preview_every);
     o.eval_every = static_cast<int>(*eval_every);
     o.warp_until = *warp_until;
+    o.decay_from = *decay_from;
   };
   if (t.distributed.active()) {
     std::fprintf(stderr, "mirage train: rank %d of %d, waiting for the group at %s:%d (up to %g s)\n",
